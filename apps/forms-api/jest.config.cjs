@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'forms-api',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/forms-api',
+};

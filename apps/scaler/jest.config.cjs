@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'scaler',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/scaler',
+};
