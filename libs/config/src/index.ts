@@ -1,1 +1,4 @@
-export {};
+export * from './env-var';
+export * from './load-config';
+export * from './variables';
+export * from './app-configs';

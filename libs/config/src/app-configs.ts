@@ -1,0 +1,42 @@
+import {
+  COLLECTOR_PORT,
+  DATABASE_REPLICA_URLS,
+  DATABASE_URL,
+  FORMS_API_PORT,
+  HEALTH_CHECK_TIMEOUT_MS,
+  HOST,
+  INSTANCE_ID,
+  LOG_LEVEL,
+  NODE_ENV,
+  QUEUE_PREFIX,
+  REDIS_URL,
+  SCALER_PORT,
+  SHUTDOWN_GRACE_MS,
+  WORKER_PORT,
+} from './variables';
+import type { ConfigOf } from './load-config';
+
+/** What every formscale process reads: where it runs and what it talks to. */
+const common = {
+  nodeEnv: NODE_ENV,
+  logLevel: LOG_LEVEL,
+  host: HOST,
+  instanceId: INSTANCE_ID,
+  redisUrl: REDIS_URL,
+  queuePrefix: QUEUE_PREFIX,
+  databaseUrl: DATABASE_URL,
+  replicaUrls: DATABASE_REPLICA_URLS,
+  healthCheckTimeoutMs: HEALTH_CHECK_TIMEOUT_MS,
+  shutdownGraceMs: SHUTDOWN_GRACE_MS,
+} as const;
+
+export const formsApiConfig = { ...common, port: FORMS_API_PORT } as const;
+export const workerConfig = { ...common, port: WORKER_PORT } as const;
+export const collectorConfig = { ...common, port: COLLECTOR_PORT } as const;
+export const scalerConfig = { ...common, port: SCALER_PORT } as const;
+
+export type CommonConfig = ConfigOf<typeof common>;
+export type FormsApiConfig = ConfigOf<typeof formsApiConfig>;
+export type WorkerConfig = ConfigOf<typeof workerConfig>;
+export type CollectorConfig = ConfigOf<typeof collectorConfig>;
+export type ScalerConfig = ConfigOf<typeof scalerConfig>;

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { envVar, integer, list, oneOf, port, postgresUrl, redisUrl } from './env-var';
+
+/*
+ * Every variable any formscale process reads. Defaults serve the local stack
+ * (`npm start`): Redis on 6379, a PostgreSQL primary on 5433 and replicas on
+ * 5434/5435 made by tools/stack. .env.example documents the same list, and a
+ * test keeps the two in step.
+ */
+
+export const NODE_ENV = envVar({
+  name: 'NODE_ENV',
+  schema: oneOf(['development', 'production', 'test']),
+  default: 'development',
+  description: 'Runtime mode; production turns off developer conveniences.',
+  expected: 'one of development, production, test',
+  example: 'production',
+});
+
+export const LOG_LEVEL = envVar({
+  name: 'LOG_LEVEL',
+  schema: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  default: 'info',
+  description: 'Lowest pino level written to stdout.',
+  expected: 'one of fatal, error, warn, info, debug, trace, silent',
+  example: 'debug',
+});
+
+export const HOST = envVar({
+  name: 'HOST',
+  schema: z.string().trim().min(1),
+  // Loopback by default so a laptop does not expose the stack; containers set 0.0.0.0.
+  default: '127.0.0.1',
+  description: 'Address the HTTP servers bind to (0.0.0.0 in containers).',
+  expected: 'a host name or IP address',
+  example: '0.0.0.0',
+});
+
+export const INSTANCE_ID = envVar({
+  name: 'INSTANCE_ID',
+  schema: z.string().trim().max(128),
+  default: '',
+  description: 'Name of this process in logs and metrics samples; empty = host name and pid.',
+  expected: 'at most 128 characters',
+  example: 'forms-api-1',
+});
+
+export const FORMS_API_PORT = envVar({
+  name: 'FORMS_API_PORT',
+  schema: port(),
+  default: '3000',
+  description: 'HTTP port of the forms API.',
+  expected: 'an integer from 1 to 65535',
+  example: '3000',
+});
+
+export const WORKER_PORT = envVar({
+  name: 'WORKER_PORT',
+  schema: port(),
+  default: '3001',
+  description: 'HTTP port of the worker (health and /metrics only).',
+  expected: 'an integer from 1 to 65535',
+  example: '3001',
+});
+
+export const COLLECTOR_PORT = envVar({
+  name: 'COLLECTOR_PORT',
+  schema: port(),
+  default: '3002',
+  description: 'HTTP port of the metrics collector (dashboard, JSON API, /metrics).',
+  expected: 'an integer from 1 to 65535',
+  example: '3002',
+});
+
+export const SCALER_PORT = envVar({
+  name: 'SCALER_PORT',
+  schema: port(),
+  default: '3003',
+  description: 'HTTP port of the scaler (health and /metrics only).',
+  expected: 'an integer from 1 to 65535',
+  example: '3003',
+});
+
+export const REDIS_URL = envVar({
+  name: 'REDIS_URL',
+  schema: redisUrl(),
+  default: 'redis://127.0.0.1:6379',
+  description: 'Redis for queues, cache and events (needs maxmemory-policy noeviction in production).',
+  expected: 'a redis:// or rediss:// URL',
+  example: 'redis://127.0.0.1:6379',
+});
+
+export const QUEUE_PREFIX = envVar({
+  name: 'QUEUE_PREFIX',
+  // A hash tag keeps every key of a queue in one Redis Cluster slot, as BullMQ requires.
+  schema: z.string().trim().regex(/^\{[^{}]+\}$/),
+  default: '{formscale}',
+  description: 'Key prefix of every BullMQ queue and cache key; a {hash tag} so Redis Cluster works.',
+  expected: 'a Redis Cluster hash tag in braces',
+  example: '{formscale}',
+});
+
+export const DATABASE_URL = envVar({
+  name: 'DATABASE_URL',
+  schema: postgresUrl(),
+  default: 'postgres://postgres@127.0.0.1:5433/formscale',
+  description: 'PostgreSQL primary: every write and transaction goes here.',
+  expected: 'a postgres:// or postgresql:// URL',
+  example: 'postgres://formscale:secret@db-primary:5432/formscale',
+});
+
+export const DATABASE_REPLICA_URLS = envVar({
+  name: 'DATABASE_REPLICA_URLS',
+  schema: list(postgresUrl()),
+  default: 'postgres://postgres@127.0.0.1:5434/formscale,postgres://postgres@127.0.0.1:5435/formscale',
+  description: 'Streaming read replicas, comma-separated; empty = every read goes to the primary.',
+  expected: 'a comma-separated list of postgres:// URLs (or empty)',
+  example: 'postgres://formscale@db-replica-1:5432/formscale,postgres://formscale@db-replica-2:5432/formscale',
+});
+
+export const HEALTH_CHECK_TIMEOUT_MS = envVar({
+  name: 'HEALTH_CHECK_TIMEOUT_MS',
+  // Under a Kubernetes probe's default 1 s timeout, so a slow dependency reads as down, not as a hung probe.
+  schema: integer(50, 60_000),
+  default: '800',
+  description: 'How long /health/ready waits for each dependency before calling it down.',
+  expected: 'an integer number of milliseconds from 50 to 60000',
+  example: '800',
+});
+
+export const SHUTDOWN_GRACE_MS = envVar({
+  name: 'SHUTDOWN_GRACE_MS',
+  // 0 locally; in Kubernetes a few seconds let endpoints drop the pod before it stops listening.
+  schema: integer(0, 120_000),
+  default: '0',
+  description: 'After SIGTERM, how long /health/ready answers 503 before the server stops accepting.',
+  expected: 'an integer number of milliseconds from 0 to 120000',
+  example: '5000',
+});
