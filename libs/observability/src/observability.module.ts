@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { CommonConfig } from '@formscale/config';
+import { HealthModule } from './health.module';
+import { instanceId } from './instance-id';
+import { LoggingModule } from './logging.module';
+import { MetricsModule } from './metrics.module';
+
+/** What every formscale process has: JSON logs, /metrics, /health/live and /health/ready. */
+@Module({})
+export class ObservabilityModule {
+  static forRoot(service: string, config: CommonConfig): DynamicModule {
+    const instance = instanceId(config.instanceId, service);
+    return {
+      module: ObservabilityModule,
+      imports: [
+        LoggingModule.forRoot({ service, instance, level: config.logLevel }),
+        MetricsModule.forRoot({ service, instance }),
+        HealthModule.forRoot({
+          redisUrl: config.redisUrl,
+          databaseUrl: config.databaseUrl,
+          timeoutMs: config.healthCheckTimeoutMs,
+          shutdownGraceMs: config.shutdownGraceMs,
+        }),
+      ],
+    };
+  }
+}

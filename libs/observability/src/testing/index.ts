@@ -1,0 +1,38 @@
+import type { DynamicModule } from '@nestjs/common';
+import { createServer } from 'node:net';
+import { createHttpApp } from '../http-app';
+
+export interface RunningApp {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots an app module in this process on an ephemeral loopback port. */
+export async function startApp(module: DynamicModule): Promise<RunningApp> {
+  const app = await createHttpApp(module);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (typeof address !== 'object' || address === null) throw new Error('app is not listening on a TCP port');
+  return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+/** A loopback port with nothing listening on it, for "dependency unreachable" tests. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('could not reserve a port');
+  return address.port;
+}
+
+export interface ReadinessBody {
+  status: 'ok' | 'error';
+  info?: Record<string, { status: string }>;
+  error?: Record<string, { status: string; message?: string }>;
+}
+
+export async function readiness(url: string): Promise<{ status: number; body: ReadinessBody }> {
+  const response = await fetch(`${url}/health/ready`);
+  return { status: response.status, body: (await response.json()) as ReadinessBody };
+}
