@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'checks',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/tools/checks',
+};
