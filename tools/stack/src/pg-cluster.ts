@@ -105,6 +105,9 @@ export async function initPrimary(runner: PgRunner, files: ClusterFiles): Promis
       // C locale: the same sort order everywhere, and no dependence on the
       // locales that happen to be installed on the machine or in CI.
       '--locale=C',
+      // The clusters run with fsync off (see pg-config.ts); flushing the new
+      // files to disk here would only make `up` slower.
+      '--no-sync',
     ],
     files.logFile,
   );
@@ -126,6 +129,8 @@ export async function baseBackup(runner: PgRunner, files: ClusterFiles, primaryP
       '-S', slot,
       // Without it the backup waits for a spread checkpoint, minutes on an idle primary.
       '--checkpoint=fast',
+      // As with initdb: the replicas run with fsync off, a lost copy is rebuilt by the next `up`.
+      '--no-sync',
       '--no-password',
     ],
     files.logFile,

@@ -130,9 +130,10 @@ export async function pgUp(settings: StackSettings, log: (line: string) => void)
   results.push(await primaryUp(runner, primary, primaryProbe, socketDir, log));
   await ensurePrimaryObjects(runner, primary, replicas);
   const primaryId = await systemIdentifier(runner, primary.dataDir);
-  for (const [i, replica] of replicas.entries()) {
-    results.push(await replicaUp(runner, replica, probes[i + 1], primary, primaryId, socketDir, log));
-  }
+  // Replicas come up side by side: each base backup mostly waits on the primary and the disk.
+  results.push(
+    ...(await Promise.all(replicas.map((replica, i) => replicaUp(runner, replica, probes[i + 1], primary, primaryId, socketDir, log)))),
+  );
   await waitForStreaming(runner, primary, replicas, log);
   return results;
 }

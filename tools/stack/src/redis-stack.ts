@@ -137,9 +137,11 @@ function ownedRedisPid(settings: StackSettings): number | undefined {
     return undefined;
   }
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
-  // A pid file left by a crash may name a pid the system has since reused.
+  // A pid file left by a crash may name a pid the system has since reused:
+  // Redis titles its process "redis-server <bind>:<port>", so check both.
   try {
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) return undefined;
+    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!title.includes('redis-server') || !title.includes(`:${redisPort(settings.redisUrl)}`)) return undefined;
   } catch {
     // No /proc (macOS): the live pid from our own pid file is the best we have.
   }

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { StackError } from './stack-error';
 
@@ -42,22 +43,50 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
   });
 }
 
-/** Like runCommand, but a non-zero exit becomes a StackError naming the step and its log. */
+/**
+ * Like runCommand, but a non-zero exit becomes a StackError naming the step,
+ * the reason (the server's FATAL line written to the log during this step, or
+ * else the program's first error line) and the log.
+ */
 export async function runStep(
   step: string,
   file: string,
   args: readonly string[],
   options: RunOptions & { logFile?: string } = {},
 ): Promise<CommandResult> {
+  const logStart = options.logFile ? fileSize(options.logFile) : 0;
   const result = await runCommand(file, args, options);
   if (result.code !== 0) {
-    const detail = lastLine(result.stderr) || lastLine(result.stdout) || `exit code ${result.code}`;
+    const fromLog = options.logFile ? lastProblem(readFrom(options.logFile, logStart)) : '';
+    const detail = fromLog || firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
     throw new StackError(`${step} failed: ${detail}`, options.logFile);
   }
   return result;
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n');
-  return lines[lines.length - 1]?.trim() ?? '';
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]?.trim() ?? '';
+}
+
+/** The last FATAL or PANIC line, without the timestamp and pid prefix. */
+function lastProblem(log: string): string {
+  const lines = log.split('\n').filter((line) => /\b(FATAL|PANIC):/.test(line));
+  const last = lines[lines.length - 1];
+  return last === undefined ? '' : last.slice(last.search(/\b(FATAL|PANIC):/)).replace(/\s+/g, ' ');
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(file: string, offset: number): string {
+  try {
+    return readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,9 @@ describe('local stack (real redis-server and PostgreSQL)', () => {
     if (clients[0]) await clients[0].query(`drop schema if exists ${schema} cascade`);
     await Promise.all(clients.map((client) => client.end()));
     await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    // mkdtemp made the other clone 0700, so as root its clusters' folder went to the temp folder.
+    const pgLocation = join(otherClone, '.data', 'pg-location');
+    if (existsSync(pgLocation)) rmSync(readFileSync(pgLocation, 'utf8').trim(), { recursive: true, force: true });
     rmSync(otherClone, { recursive: true, force: true });
   });
 
@@ -111,6 +114,12 @@ describe('local stack (real redis-server and PostgreSQL)', () => {
     const otherSettings = readStackSettings(process.env, otherClone);
     const reused = await stackUp({ settings: otherSettings, log: quiet });
     expect(reused.postgres.map((n) => [n.action, n.owner, n.pid])).toEqual(second.postgres.map((n) => ['reused', 'other', n.pid]));
+    if (process.getuid?.() === 0) {
+      // The postgres user cannot enter a 0700 folder of root's: the clusters' folder is one it made itself.
+      const location = readFileSync(join(otherClone, '.data', 'pg-location'), 'utf8').trim();
+      expect(location.startsWith(tmpdir())).toBe(true);
+      expect(statSync(location).uid).not.toBe(0);
+    }
 
     await stackDown({ settings: otherSettings, log: quiet });
     const after = await stackStatus({ settings });
