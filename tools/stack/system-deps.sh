@@ -58,7 +58,8 @@ find_missing() {
 # "a (x), b (y)" for messages.
 joined() {
   local IFS=,
-  echo "$*" | sed 's/,/, /g'
+  local list="$*"
+  echo "${list//,/, }"
 }
 
 fail_if_ci() {
