@@ -71,3 +71,8 @@ export async function stackStatus(options: Pick<StackOptions, 'settings'> = {}):
 export async function printStackStatus(options: Pick<StackOptions, 'settings'> = {}): Promise<void> {
   process.stdout.write(`${formatStatusTable(await stackStatus(options))}\n`);
 }
+
+/** Whether this call brought anything up, so the caller knows to stop it when it is done. */
+export function startedAnything(result: StackUpResult): boolean {
+  return result.redis.action === 'started' || result.postgres.some((node) => node.action !== 'reused');
+}
