@@ -99,8 +99,16 @@ const describeWithKustomize = tools.length > 0 ? describe : describe.skip;
 
 const OVERLAYS = ['overlays/dev', 'overlays/prod', 'keda'] as const;
 
+// Each render starts kubectl; do each (tool, overlay) once for the whole file.
+const renders = new Map<string, Obj[]>();
+function render(tool: KustomizeTool, overlay: string): Obj[] {
+  const key = `${tool.label} ${overlay}`;
+  if (!renders.has(key)) renders.set(key, parseManifests(tool.build(join(K8S, overlay))));
+  return renders.get(key) as Obj[];
+}
+
 describeWithKustomize.each(tools.map((t) => [t.label, t] as [string, KustomizeTool]))('kustomize: %s', (_label, tool) => {
-  const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, parseManifests(tool.build(join(K8S, o)))]));
+  const rendered = Object.fromEntries(OVERLAYS.map((o) => [o, render(tool, o)]));
 
   it.each(OVERLAYS)('%s: every rendered object validates against the Kubernetes OpenAPI schemas', (overlay) => {
     expect(rendered[overlay].length).toBeGreaterThan(10);
@@ -273,7 +281,7 @@ describeWithKustomize('kustomize versions agree', () => {
   it('renders the same objects with every available kustomize', () => {
     const inventories = tools.map((tool) =>
       OVERLAYS.map((o) =>
-        parseManifests(tool.build(join(K8S, o)))
+        render(tool, o)
           .map((obj) => `${o} ${obj.kind}/${baseName(obj.metadata.name)}`)
           .sort(),
       ),
