@@ -151,6 +151,8 @@ describe('docker compose files', () => {
     expect(redis).toContain('--appendonly yes');
     expect(redis).toContain('--maxmemory-policy noeviction');
     expect(services['postgres-primary'].command?.join(' ')).toContain('wal_level=replica');
+    // Ready over TCP only: the image's init phase serves the Unix socket alone.
+    expect(services['postgres-primary'].healthcheck?.test.join(' ')).toContain('--host 127.0.0.1');
     const slots = services['postgres-primary'].environment?.['REPLICATION_SLOTS']?.split(',');
     for (const replica of ['postgres-replica-1', 'postgres-replica-2']) {
       expect(slots).toContain(services[replica].environment?.['REPLICATION_SLOT']);
