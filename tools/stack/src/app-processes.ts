@@ -5,17 +5,32 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AppSpec {
   name: string;
-  /** Script run with node, relative to the repo root. */
-  main: string;
-  port: number;
+  command: string;
+  args: string[];
+  /** What people open, printed once everything is up. */
+  url: string;
+  /** Answers 200 once the process can serve. */
+  readyUrl: string;
   env: Record<string, string>;
 }
 
 export interface AppProcess {
   spec: AppSpec;
   child: ChildProcess;
-  url: string;
   exited: Promise<number | null>;
+}
+
+/** A Node app of this repo, built by nx into dist/apps/<name>/main.js. */
+export function nodeAppSpec(name: string, port: number, env: Record<string, string>): AppSpec {
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    name,
+    command: process.execPath,
+    args: ['--enable-source-maps', `dist/apps/${name}/main.js`],
+    url,
+    readyUrl: `${url}/health/ready`,
+    env,
+  };
 }
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -25,9 +40,9 @@ function prefixLines(stream: NodeJS.ReadableStream | null, prefix: string, out: 
   createInterface({ input: stream }).on('line', (line) => out.write(`${prefix} ${line}\n`));
 }
 
-/** Starts one app as a child process whose output lines carry its name. */
+/** Starts one process whose output lines carry its name. */
 export function startApp(spec: AppSpec, index: number, root: string): AppProcess {
-  const child = spawn(process.execPath, ['--enable-source-maps', spec.main], {
+  const child = spawn(spec.command, spec.args, {
     cwd: root,
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -40,10 +55,10 @@ export function startApp(spec: AppSpec, index: number, root: string): AppProcess
   prefixLines(child.stdout, prefix, process.stdout);
   prefixLines(child.stderr, prefix, process.stderr);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { spec, child, url: `http://127.0.0.1:${spec.port}`, exited };
+  return { spec, child, exited };
 }
 
-/** Polls /health/ready until 200; fails early if the process dies. */
+/** Polls the ready URL until 200; fails early if the process dies. */
 export async function waitUntilReady(app: AppProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
@@ -52,9 +67,9 @@ export async function waitUntilReady(app: AppProcess, timeoutMs: number): Promis
   while (Date.now() < deadline) {
     if (dead) throw new Error(`${app.spec.name} exited before it was ready (see its log lines above)`);
     try {
-      const response = await fetch(`${app.url}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      const response = await fetch(app.spec.readyUrl, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return;
-      lastProblem = `/health/ready answered ${response.status}: ${await response.text()}`;
+      lastProblem = `${app.spec.readyUrl} answered ${response.status}: ${await response.text()}`;
     } catch (error) {
       lastProblem = error instanceof Error ? error.message : String(error);
     }

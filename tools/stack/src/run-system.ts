@@ -2,7 +2,8 @@
 import { collectorConfig, formsApiConfig, loadConfig, scalerConfig, workerConfig } from '@formscale/config';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { AppProcess, AppSpec, startApp, stopApp, waitUntilReady } from './app-processes';
+import { AppProcess, AppSpec, nodeAppSpec, startApp, stopApp, waitUntilReady } from './app-processes';
+import { edgeProxySpec, findNginx } from './edge-proxy';
 import { stackDown, stackUp, startedAnything } from './index';
 
 const root = join(__dirname, '../../..');
@@ -12,20 +13,36 @@ const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 35_000;
 const APPS = ['forms-api', 'worker', 'metrics-collector', 'scaler'] as const;
 
+function portFrom(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${name} must be a port number from 1 to 65535, got "${process.env[name]}"`);
+  }
+  return value;
+}
+
 function appSpecs(): AppSpec[] {
   const env = process.env;
-  const ports = {
+  const ports: Record<(typeof APPS)[number], number> = {
     'forms-api': loadConfig(formsApiConfig, env).port,
     worker: loadConfig(workerConfig, env).port,
     'metrics-collector': loadConfig(collectorConfig, env).port,
     scaler: loadConfig(scalerConfig, env).port,
   };
-  return APPS.map((name) => ({
-    name,
-    main: `dist/apps/${name}/main.js`,
-    port: ports[name],
-    env: { INSTANCE_ID: `${name}-1` },
-  }));
+  const specs = APPS.map((name) => nodeAppSpec(name, ports[name], { INSTANCE_ID: `${name}-1` }));
+  const nginx = findNginx();
+  if (nginx === undefined) {
+    step('nginx is not installed: the API is served without the edge proxy (npm run system-deps installs it)');
+  } else {
+    specs.push(
+      edgeProxySpec(nginx, root, {
+        upstreams: [`127.0.0.1:${ports['forms-api']}`],
+        port: portFrom('NGINX_PORT', 8080),
+        statusPort: portFrom('NGINX_STATUS_PORT', 8081),
+      }),
+    );
+  }
+  return specs;
 }
 
 function step(message: string): void {
@@ -44,15 +61,17 @@ function build(): void {
 async function main(): Promise<void> {
   const stack = await stackUp();
   build();
-  const specs = appSpecs();
-  const apps: AppProcess[] = specs.map((spec, index) => startApp(spec, index, root));
+  const apps: AppProcess[] = appSpecs().map((spec, index) => startApp(spec, index, root));
 
   let stopping = false;
   const shutdown = async (reason: string, code: number) => {
     if (stopping) return;
     stopping = true;
     step(`${reason}: stopping the apps...`);
-    await Promise.all(apps.map((app) => stopApp(app, STOP_TIMEOUT_MS)));
+    // The edge first, so no request reaches an API that is draining.
+    const [edge, rest] = [apps.filter((app) => app.spec.name === 'nginx'), apps.filter((app) => app.spec.name !== 'nginx')];
+    await Promise.all(edge.map((app) => stopApp(app, STOP_TIMEOUT_MS)));
+    await Promise.all(rest.map((app) => stopApp(app, STOP_TIMEOUT_MS)));
     if (startedAnything(stack)) {
       step('stopping the local infrastructure this run started...');
       await stackDown();
@@ -73,7 +92,7 @@ async function main(): Promise<void> {
     return;
   }
   step('formscale is up:');
-  for (const app of apps) step(`  ${app.spec.name.padEnd(18)} ${app.url}   (health: ${app.url}/health/ready)`);
+  for (const app of apps) step(`  ${app.spec.name.padEnd(18)} ${app.spec.url}`);
   step('Ctrl-C stops everything.');
 }
 
