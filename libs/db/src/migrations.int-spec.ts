@@ -12,6 +12,8 @@ function recordingLogger(): DbLogger & { lines: Array<{ msg: string; fields: obj
   return { lines, info: record, warn: record, error: record };
 }
 
+jest.setTimeout(60_000);
+
 describe('migrations', () => {
   const created: string[] = [];
 

@@ -150,3 +150,5 @@ function testDatabaseName(label: string): string {
   const slug = label.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 24);
   return `formscale_test_${slug}_${process.pid}_${randomBytes(4).toString('hex')}`;
 }
+
+export { pauseReplay, resumeReplay, startThrowawayReplica, type ThrowawayReplica } from './throwaway-replica';
