@@ -1,6 +1,7 @@
 export * from './consistency-context';
 export * from './data-source-options';
 export * from './db-metrics';
+export * from './db.module';
 export * from './entities';
 export * from './form-stats.entity';
 export * from './form-version.entity';

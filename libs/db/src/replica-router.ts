@@ -243,6 +243,7 @@ export class ReplicaRouter {
     try {
       await this.primary.pool.query('SELECT 1');
     } catch (error) {
+      await this.stop();
       throw new DbStartupError(this.primary.url, error);
     }
     await Promise.all([
@@ -345,6 +346,20 @@ export class ReplicaRouter {
       throw error;
     } finally {
       client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  /**
+   * The token for a write made outside the router (a TypeORM repository,
+   * another pool) once it has committed; also advances the context's token.
+   */
+  async captureToken(): Promise<string> {
+    const client = await this.primary.pool.connect();
+    try {
+      this.countPrimary();
+      return await this.tokenAfterCommit(client);
+    } finally {
+      client.release();
     }
   }
 
