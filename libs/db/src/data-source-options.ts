@@ -1,3 +1,4 @@
+import * as pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from './migrations';
 import { DEFAULT_POOL_SETTINGS, type PoolSettings } from './pool-settings';
@@ -26,6 +27,8 @@ export function dataSourceOptions(settings: DataSourceSettings, entities: DataSo
   const pool = { ...DEFAULT_POOL_SETTINGS, ...settings.pool };
   return {
     type: 'postgres',
+    // Handed over rather than require()d by TypeORM at run time, which a bundle that inlines pg cannot resolve.
+    driver: pg,
     url: settings.url,
     applicationName: settings.applicationName ?? 'formscale:typeorm',
     entities,
