@@ -388,6 +388,7 @@ export class ReplicaRouter {
 
   /** Runs one round of health checks now (the background loop does this every intervalMs). */
   checkReplicas(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.checking === undefined) {
       this.checking = this.runChecks().finally(() => {
         this.checking = undefined;
