@@ -220,13 +220,13 @@ export class ReplicaRouter {
       return node;
     };
     this.primary = makeNode(options.primaryUrl, 'primary', 'primary');
-    const seen = new Set<string>();
+    const seen = new Map<string, number>();
     this.replicas = (options.replicaUrls ?? []).map((url) => {
-      let name = nodeNameFromUrl(url);
-      // Two replicas behind one host:port (e.g. two databases) still need distinct labels.
-      while (seen.has(name)) name = `${name}'`;
-      seen.add(name);
-      return makeNode(url, 'replica', name);
+      const base = nodeNameFromUrl(url);
+      // Two replica URLs on one host:port (two databases, say) still need distinct labels.
+      const count = (seen.get(base) ?? 0) + 1;
+      seen.set(base, count);
+      return makeNode(url, 'replica', count === 1 ? base : `${base}#${count}`);
     });
     for (const replica of this.replicas) this.metrics.replicaEligible.set({ replica: replica.name }, 0);
   }
