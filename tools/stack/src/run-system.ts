@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AppProcess, AppSpec, nodeAppSpec, startApp, stopApp, waitUntilReady } from './app-processes';
 import { edgeProxySpec, findNginx } from './edge-proxy';
 import { stackDown, stackUp, startedAnything } from './index';
+import { migrateDatabase } from './migrate-step';
 
 const root = join(__dirname, '../../..');
 // The bound for a cold start of all four apps on a 2-core machine.
@@ -60,6 +61,7 @@ function build(): void {
 
 async function main(): Promise<void> {
   const stack = await stackUp();
+  await migrateDatabase(step);
   build();
   const apps: AppProcess[] = appSpecs().map((spec, index) => startApp(spec, index, root));
 

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { stackDown, stackUp, startedAnything } from './index';
+import { migrateDatabase } from './migrate-step';
 
 const root = join(__dirname, '../../..');
 
@@ -13,6 +14,7 @@ function nx(args: string[]): number {
 async function main(): Promise<number> {
   const stack = await stackUp();
   try {
+    await migrateDatabase((line) => process.stdout.write(`[test] ${line}\n`));
     // Two cores: lint and typecheck are CPU-bound, tests wait on the databases,
     // so three tasks at once keeps both cores busy without starving Jest.
     return nx(['run-many', '-t', 'lint', 'typecheck', 'test', '--parallel=3', '--outputStyle=static', ...process.argv.slice(2)]);
