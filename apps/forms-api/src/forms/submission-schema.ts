@@ -20,12 +20,10 @@ function textSchema(field: FieldDefinition): z.ZodType {
     `must be at most ${field.maxLength ?? DEFAULT_MAX_TEXT_LENGTH} characters`,
   );
   if (field.pattern !== undefined) schema = schema.regex(new RegExp(field.pattern, 'u'), `must match ${field.pattern}`);
-  if (field.type === 'email') schema = schema.pipe(z.email({ error: 'must be an email address' }));
-  if (field.type === 'url') {
-    schema = schema.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
-  }
+  if (field.type === 'email') return schema.pipe(z.email({ error: 'must be an email address' }));
+  if (field.type === 'url') return schema.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
   if (field.type === 'date') {
-    schema = schema.refine((value) => ISO_DATE.test(value) && isRealDate(value), 'must be a date as YYYY-MM-DD');
+    return schema.refine((value) => ISO_DATE.test(value) && isRealDate(value), 'must be a date as YYYY-MM-DD');
   }
   return schema;
 }
