@@ -49,6 +49,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      const response = exception.getResponse();
+      if (typeof response === 'object' && !('message' in response)) {
+        // A body with its own shape (the health check's report) is the answer; keep it.
+        void reply.status(status).send(response);
+        return;
+      }
       const message = status === HttpStatus.NOT_FOUND ? 'No such endpoint; see /api/docs for the API.' : messageOf(exception);
       void reply.status(status).send(errorBody(status, message));
       return;
