@@ -181,7 +181,7 @@ describe('ReplicaRouter on the local stack', () => {
       const logger = recordingLogger();
       const router = makeRouter({ registry, logger, healthCheck: { intervalMs: 50, maxLagBytes: 64 * 1024, maxLagSeconds: 600 } });
       await router.start();
-      const [pausedPort, otherPort] = replicaPorts;
+      const [pausedPort] = replicaPorts;
       const pausedUrl = db.replicaUrls[0];
       await eventually('both replicas are eligible', () => replicaPorts.every((p) => node(router, p).state === 'eligible'));
       await pauseReplay(pausedUrl);
@@ -195,9 +195,12 @@ describe('ReplicaRouter on the local stack', () => {
         expect(node(router, pausedPort).lagBytes).toBeGreaterThan(64 * 1024);
 
         const pausedBefore = node(router, pausedPort).queries;
+        // Other projects' tests write to the same stack meanwhile, so the other
+        // replica may itself lag past 64 kB for a moment and hand reads to the
+        // primary; what must never happen is a read on the paused replica.
         for (let i = 0; i < 20; i++) {
           const { rows } = await router.read<{ port: number }>('SELECT inet_server_port() AS port');
-          expect(rows[0].port).toBe(otherPort);
+          expect(rows[0].port).not.toBe(pausedPort);
         }
         expect(node(router, pausedPort).queries).toBe(pausedBefore);
       } finally {
