@@ -1,0 +1,108 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/** The one shape every reports/bench/<name>.json has (see DESIGN.md, Benchmarks). */
+export interface BenchReport {
+  bench: string;
+  at: string;
+  machine: { cpus: number; node: string };
+  settings: Record<string, unknown>;
+  figures: Record<string, number>;
+  /** system / baseline, so higher is better. */
+  ratios: Record<string, number>;
+}
+
+const REPORT_DIR = join(__dirname, '..', '..', 'reports', 'bench');
+
+export function writeBenchReport(
+  bench: string,
+  parts: Pick<BenchReport, 'settings' | 'figures' | 'ratios'>,
+): { path: string; report: BenchReport } {
+  const report: BenchReport = {
+    bench,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    ...parts,
+  };
+  mkdirSync(REPORT_DIR, { recursive: true });
+  const path = join(REPORT_DIR, `${bench}.json`);
+  writeFileSync(path, JSON.stringify(report, null, 2) + '\n');
+  return { path, report };
+}
+
+export function ratio(system: number, baseline: number): number {
+  return baseline === 0 ? 0 : Math.round((system / baseline) * 1000) / 1000;
+}
+
+/** Prints rows as an aligned two-column table. */
+export function printTable(title: string, rows: ReadonlyArray<readonly [string, string | number]>): void {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  console.log(`\n${title}`);
+  for (const [label, value] of rows) {
+    const shown = typeof value === 'number' ? formatNumber(value) : value;
+    console.log(`  ${label.padEnd(width)}  ${shown}`);
+  }
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(3);
+}
+
+/**
+ * Operations per second of a synchronous `op` run back to back for `durationMs`, reading
+ * the clock every `batch` operations so the clock does not weigh on fast operations.
+ */
+export function syncOpsPerSecond(op: (i: number) => unknown, durationMs: number, batch = 10_000): number {
+  let ops = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < batch; i++) {
+      op(ops + i);
+    }
+    ops += batch;
+    elapsed = performance.now() - started;
+  } while (elapsed < durationMs);
+  return Math.round((ops / elapsed) * 1000);
+}
+
+/** As syncOpsPerSecond, awaiting each operation as a caller would. */
+export async function asyncOpsPerSecond(op: (i: number) => Promise<unknown>, durationMs: number, batch = 10_000): Promise<number> {
+  let ops = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    for (let i = 0; i < batch; i++) {
+      await op(ops + i);
+    }
+    ops += batch;
+    elapsed = performance.now() - started;
+  } while (elapsed < durationMs);
+  return Math.round((ops / elapsed) * 1000);
+}
+
+/** Operations per second of `workers` concurrent loops of `op`, for I/O-bound operations. */
+export async function concurrentOpsPerSecond(op: (i: number) => Promise<unknown>, workers: number, durationMs: number): Promise<number> {
+  let ops = 0;
+  const started = performance.now();
+  const deadline = started + durationMs;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      let i = worker;
+      while (performance.now() < deadline) {
+        await op(i);
+        i += workers;
+        ops++;
+      }
+    }),
+  );
+  return Math.round((ops / (performance.now() - started)) * 1000);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
