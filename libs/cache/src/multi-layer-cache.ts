@@ -150,10 +150,12 @@ export class MultiLayerCache {
       this.redisDownLogged = false;
       void this.replayLostWrites();
     });
-    // The subscriber queues its SUBSCRIBE until connected; it sends nothing else.
+    // The subscriber queues its SUBSCRIBE until connected and sends nothing else; a timed-out
+    // SUBSCRIBE would leave the bus deaf, so it waits as long as the connection does.
     this.subscriber = this.redis.duplicate({
       enableOfflineQueue: true,
       enableAutoPipelining: false,
+      commandTimeout: undefined,
       connectionName: `cache-bus-${this.instanceId}`,
     });
     this.subscriber.on('error', () => undefined);
