@@ -142,8 +142,6 @@ export class MultiLayerCache {
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(attempt * 100, s.reconnectMaxDelayMs),
       connectionName: `cache-${this.instanceId}`,
-      // Concurrent lookups issued in one tick go out in one write: far fewer syscalls under load.
-      enableAutoPipelining: true,
     });
     this.redis.on('error', (err: Error) => this.onRedisError(err));
     this.redis.on('ready', () => {
@@ -154,7 +152,6 @@ export class MultiLayerCache {
     // SUBSCRIBE would leave the bus deaf, so it waits as long as the connection does.
     this.subscriber = this.redis.duplicate({
       enableOfflineQueue: true,
-      enableAutoPipelining: false,
       commandTimeout: undefined,
       connectionName: `cache-bus-${this.instanceId}`,
     });
