@@ -15,7 +15,7 @@ import { redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { pino } from 'pino';
-import { measureAsync, measureConcurrent, measureSync, median, printTable, type Rate, ratio, writeBenchReport } from './report';
+import { measureAsync, measureConcurrent, measureSync, median, printTable, type Rate, ratio, settle, writeBenchReport } from './report';
 
 const settings = {
   redisUrl: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
@@ -80,22 +80,25 @@ async function main(): Promise<void> {
   };
 
   const rates: Record<Contender, Rate[]> = { ours: [], lru: [], bento: [], oursL2: [], ioredis: [] };
-  for (let round = 0; round < settings.rounds; round++) {
-    rates.lru.push(measureSync((i) => lru.get(keys[i % K] as string), settings.durationMs));
-    rates.ours.push(await measureAsync((i) => ours.getOrSet(keys[i % K] as string, noLoad), settings.durationMs));
-    rates.bento.push(
-      await measureAsync((i) => bento.getOrSet({ key: keys[i % K] as string, factory: noLoad, ttl: '10m' }), settings.durationMs),
-    );
-    rates.oursL2.push(
-      await measureConcurrent((i) => oursL2.getOrSet(keys[i % K] as string, noLoad), settings.l2Concurrency, settings.durationMs),
-    );
-    rates.ioredis.push(
-      await measureConcurrent(
+  const phases: Record<Contender, () => Rate | Promise<Rate>> = {
+    lru: () => measureSync((i) => lru.get(keys[i % K] as string), settings.durationMs),
+    ours: () => measureAsync((i) => ours.getOrSet(keys[i % K] as string, noLoad), settings.durationMs),
+    bento: () => measureAsync((i) => bento.getOrSet({ key: keys[i % K] as string, factory: noLoad, ttl: '10m' }), settings.durationMs),
+    oursL2: () => measureConcurrent((i) => oursL2.getOrSet(keys[i % K] as string, noLoad), settings.l2Concurrency, settings.durationMs),
+    ioredis: () =>
+      measureConcurrent(
         async (i) => JSON.parse((await raw.get(`${keyPrefix}raw:${keys[i % K]}`)) as string),
         settings.l2Concurrency,
         settings.durationMs,
       ),
-    );
+  };
+  const order: Contender[] = ['lru', 'ours', 'bento', 'oursL2', 'ioredis'];
+  for (let round = 0; round < settings.rounds; round++) {
+    // Every other round runs in reverse, so no contender always follows the same neighbour.
+    for (const contender of round % 2 === 0 ? order : [...order].reverse()) {
+      await settle();
+      rates[contender].push(await phases[contender]());
+    }
   }
   const perS = (name: Contender): number => median(rates[name].map((rate) => rate.perS));
   const perCpuS = (name: Contender): number => median(rates[name].map((rate) => rate.perCpuS));

@@ -2,6 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** The one shape every reports/bench/<name>.json has (see DESIGN.md, Benchmarks). */
 export interface BenchReport {
@@ -58,6 +61,18 @@ function formatNumber(value: number): string {
 export interface Rate {
   perS: number;
   perCpuS: number;
+}
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/**
+ * Call before each measured phase: collects the garbage the previous phase left, so a
+ * phase does not pay for another's allocations, and lets the event loop go idle.
+ */
+export async function settle(): Promise<void> {
+  collectGarbage();
+  await sleep(50);
 }
 
 function rateOf(ops: number, startedMs: number, cpuBefore: NodeJS.CpuUsage): Rate {
