@@ -4,11 +4,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { CollectorState } from './collector-state';
 import { WindowName } from './windows/sample-windows';
 
-const QUANTILES = [
-  ['0.5', 'p50'],
-  ['0.95', 'p95'],
-  ['0.99', 'p99'],
-] as const;
+// Not a `quantile` label: Prometheus reserves that for summaries, and promtool rejects it on a gauge.
+const PERCENTILES = ['p50', 'p95', 'p99'] as const;
 
 /**
  * The merged figures on the collector's /metrics, computed at scrape time.
@@ -49,15 +46,15 @@ export class AggregateMetrics {
     new Gauge({
       name: 'formscale_latency_seconds',
       help: 'Latency quantile of a service over the window, from its instances\' merged histogram buckets.',
-      labelNames: ['service', 'window', 'quantile'],
+      labelNames: ['service', 'window', 'percentile'],
       registers,
       collect() {
         this.reset();
         for (const [service, view] of Object.entries(state.services())) {
           for (const [window, figures] of Object.entries(view.windows)) {
-            for (const [quantile, key] of QUANTILES) {
-              const value = figures[key];
-              if (value !== null) this.set({ service, window, quantile }, value);
+            for (const percentile of PERCENTILES) {
+              const value = figures[percentile];
+              if (value !== null) this.set({ service, window, percentile }, value);
             }
           }
         }

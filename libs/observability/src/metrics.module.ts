@@ -9,6 +9,8 @@ export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 /** Injection token of the HTTP request counter and histogram (see instrumentFastify). */
 export const HTTP_METRICS = Symbol('HTTP_METRICS');
 
+const NON_COUNTERS_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 @Controller('metrics')
 class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
@@ -60,6 +62,9 @@ export class MetricsModule {
             const registry = new Registry();
             registry.setDefaultLabels({ service: options.service, instance: options.instance });
             collectDefaultMetrics({ register: registry });
+            // Gauges named like counters: promtool check metrics rejects them, and
+            // handle counts say little that event-loop lag and memory do not.
+            for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(name);
             registerUsageGauges(registry);
             return registry;
           },
