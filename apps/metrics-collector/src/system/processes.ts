@@ -54,17 +54,18 @@ export async function startProcess(app: AppName, instance: string, env: Record<s
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${instance} did not start within ${START_TIMEOUT_MS} ms: ${stderr}`)), START_TIMEOUT_MS);
     let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       buffered += chunk.toString();
       const match = /"msg":"listening on (http:\/\/[^"]+)"/.exec(buffered);
-      if (match) {
-        clearTimeout(timer);
-        buffered = '';
-        resolve(match[1]);
-      } else if (buffered.length > 1_000_000) {
-        buffered = buffered.slice(-10_000);
-      }
-    });
+      if (match === null) return;
+      clearTimeout(timer);
+      // From here on the log is only drained: parsing every request line would
+      // load this process, which also times the requests.
+      child.stdout?.off('data', onData);
+      child.stdout?.resume();
+      resolve(match[1]);
+    };
+    child.stdout?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${instance} exited with ${code} before listening: ${stderr}`));
