@@ -19,6 +19,30 @@ describe('infra/prometheus', () => {
     for (const alert of alerts) expect(tests).toContain(`alertname: ${alert}`);
   });
 
+  it('ships a Grafana dashboard whose every query is valid PromQL', async () => {
+    const dashboard = JSON.parse(readFileSync(join(WORKSPACE, 'infra/grafana/dashboards/formscale-overview.json'), 'utf8')) as {
+      uid: string;
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
+    expect(dashboard.uid).toBe('formscale-overview');
+    const titles = dashboard.panels.map((panel) => panel.title).join('\n');
+    for (const chart of ['Requests per second', 'p95 latency', 'Error rate', 'Instances', 'Queue depth', 'Oldest waiting job', 'Cache hit rate', 'Scaler decisions']) {
+      expect(titles).toContain(chart);
+    }
+    // promtool parses every expression of a rules file: each panel query becomes a recording rule.
+    const expressions = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+    const rules = ['groups:', '  - name: grafana-panels', '    rules:']
+      .concat(expressions.flatMap((expr, index) => [`      - record: panel:query_${index}`, `        expr: ${JSON.stringify(expr)}`]))
+      .join('\n');
+    const folder = mkdtempSync(join(tmpdir(), 'formscale-grafana-'));
+    try {
+      writeFileSync(join(folder, 'panels.yml'), `${rules}\n`);
+      expect(await runPromtool(['check', 'rules', join(folder, 'panels.yml')])).toMatch(/SUCCESS|skipped/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('has unit tests that fail when a threshold is wrong', async () => {
     // Outside CI without promtool, runPromtool reports a skip; there is nothing to break here.
     if (promtool() === undefined) return;
