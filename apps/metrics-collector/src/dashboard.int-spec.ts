@@ -83,8 +83,9 @@ describe('the dashboard in headless Chromium', () => {
     const charts = await page.locator('canvas[data-chart]').evaluateAll((canvases) => canvases.map((canvas) => canvas.getAttribute('data-chart')));
     expect(charts.sort()).toEqual(['cache', 'decisions', 'errors', 'instances', 'p95', 'queue-age', 'queue-depth', 'rate']);
     // Every chart has drawn at least one point: the page polls, and points arrive each sample period.
+    // A string, evaluated in the page: this project's TypeScript has no DOM types.
     await page.waitForFunction(
-      () => [...document.querySelectorAll('canvas[data-chart]')].every((canvas) => Number(canvas.getAttribute('data-points')) > 0),
+      `[...document.querySelectorAll('canvas[data-chart]')].every((canvas) => Number(canvas.dataset.points) > 0)`,
       undefined,
       { timeout: 60_000, polling: 250 },
     );

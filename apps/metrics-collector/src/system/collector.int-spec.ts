@@ -9,9 +9,11 @@ import { closeEventsClient, createEventsClient, emitEvent, HTTP_DURATION_BUCKETS
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { bucketIndex } from '../windows/histogram-quantile';
-import { AppProcess, ensureBuilt, eventually, runPromtool, startProcess, stopProcess } from './processes';
+import { join } from 'node:path';
+import { bucketIndex, histogramQuantile } from '../windows/histogram-quantile';
+import { AppProcess, ensureBuilt, eventually, runPromtool, startProcess, stopProcess, WORKSPACE } from './processes';
 
 /*
  * The whole path as processes: two forms-api instances and a worker publish
@@ -83,6 +85,18 @@ async function load(url: string, count: number): Promise<number[]> {
   return timings;
 }
 
+/** One instance's cumulative http_request_duration_seconds buckets for a route, from its own /metrics. */
+async function scrapedBuckets(url: string, route: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(/^http_request_duration_seconds_bucket\{le="([^"]+)",(.*)\} (\d+)$/gm)) {
+    if (!match[2].includes(`route="${route}"`)) continue;
+    const le = match[1] === '+Inf' ? Infinity : Number(match[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(match[3]));
+  }
+  return buckets;
+}
+
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.ceil(0.95 * sorted.length) - 1];
@@ -134,7 +148,7 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     subscriber.disconnect();
   });
 
-  it('counts exactly the requests sent, and its p95 lies within one bucket of the client\'s', async () => {
+  it('counts exactly the requests sent, and merges the instances\' histograms into the right p95', async () => {
     const [timingsA, timingsB] = await Promise.all([
       load(`${apiA.url}/health/live`, REQUESTS_PER_API),
       load(`${apiB.url}/health/live`, REQUESTS_PER_API),
@@ -153,12 +167,31 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     // The window holds exactly the load: nothing else called the forms-api.
     expect(body.services['forms-api'].windows['5m'].requests).toBe(sent);
 
-    const clientP95 = p95([...timingsA, ...timingsB]);
     const collectorP95 = body.services['forms-api'].windows['5m'].p95;
     expect(collectorP95).not.toBeNull();
-    const distance = Math.abs(bucketIndex(collectorP95 ?? 0, HTTP_DURATION_BUCKETS) - bucketIndex(clientP95, HTTP_DURATION_BUCKETS));
-    process.stdout.write(`p95 client ${(clientP95 * 1000).toFixed(2)} ms, collector ${((collectorP95 ?? 0) * 1000).toFixed(2)} ms, ${distance} bucket(s) apart\n`);
-    expect(distance).toBeLessThanOrEqual(1);
+    // Exact: the collector's merge of both instances' bucket deltas gives what
+    // histogram_quantile gives over the sum of their own /metrics buckets.
+    const ownBuckets = await Promise.all([apiA, apiB].map((app) => scrapedBuckets(app.url, '/health/live')));
+    const summed = [...ownBuckets[0].keys()].map((le) => ({ le, count: (ownBuckets[0].get(le) ?? 0) + (ownBuckets[1].get(le) ?? 0) }));
+    expect(collectorP95).toBeCloseTo(histogramQuantile(0.95, summed) ?? NaN, 9);
+
+    const clientP95 = p95([...timingsA, ...timingsB]);
+    const collectorBucket = bucketIndex(collectorP95 ?? 0, HTTP_DURATION_BUCKETS);
+    const clientBucket = bucketIndex(clientP95, HTTP_DURATION_BUCKETS);
+    process.stdout.write(
+      `p95 client ${(clientP95 * 1000).toFixed(2)} ms, collector ${((collectorP95 ?? 0) * 1000).toFixed(2)} ms, ${Math.abs(clientBucket - collectorBucket)} bucket(s) apart\n`,
+    );
+    // Each request's time in the server is part of its time at the client, so
+    // the server-side p95 can never sit in a higher bucket than the client's.
+    expect(collectorBucket).toBeLessThanOrEqual(clientBucket);
+    // The other side (client p95 at most one bucket above) is a measurement,
+    // not a law: on a machine other test runs keep busy, clients also see
+    // scheduling delay the server cannot, so it is reported, not asserted.
+    mkdirSync(join(WORKSPACE, 'reports/metrics'), { recursive: true });
+    writeFileSync(
+      join(WORKSPACE, 'reports/metrics/p95-accuracy.json'),
+      JSON.stringify({ at: new Date().toISOString(), requests: sent, clientP95, collectorP95, bucketsApart: clientBucket - collectorBucket }, null, 2),
+    );
   });
 
   it('publishes scaling.snapshot with every service and queue', async () => {
