@@ -48,6 +48,7 @@ interface SnapshotBody {
   >;
   queues: Record<string, { waiting: number; oldestAgeSeconds: number }>;
   decisions: Array<{ target: string; reason: string }>;
+  alerts: Array<{ alert: string; subject: string }>;
 }
 
 // Each step waits for samples a few periods apart; on a machine busy with other
@@ -248,5 +249,23 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     const body = await snapshot();
     expect(body.services['forms-api'].live).toEqual([apiA.name]);
     expect(body.services.worker.instances).toBe(1);
+  });
+
+  it('counts the last requests of an instance stopped with SIGTERM, and drops it at once', async () => {
+    const before = liveTotal(await snapshot(), 'forms-api');
+    const last = 25;
+    for (let i = 0; i < last; i += 1) await timedGet(`${apiA.url}/health/live`);
+    // No wait for a periodic sample: the final one, sent after the server closed, must carry these.
+    await stopProcess(apiA, 'SIGTERM');
+    expect(apiA.child.exitCode).toBe(0);
+    const body = await eventually('the final sample of the stopped instance', async () => {
+      const current = await snapshot();
+      return current.services['forms-api'].instances === 0 ? current : undefined;
+    });
+    expect(liveTotal(body, 'forms-api')).toBe(before + last);
+    // It said goodbye, so it is gone, not down; the SIGKILLed one is down.
+    const down = body.alerts.filter((alert) => alert.alert === 'InstanceDown').map((alert) => alert.subject);
+    expect(down).toContain(apiB.name);
+    expect(down).not.toContain(apiA.name);
   });
 });
