@@ -21,4 +21,7 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': swcTransform },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/**/*.spec.ts', '<rootDir>/**/*.int-spec.ts'],
+  // Integration tests wait on real servers while Nx runs other projects beside
+  // them on two cores; 5 s is too tight for that, and no test asserts speed.
+  testTimeout: 30_000,
 };

@@ -1,15 +1,81 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions as BullRedisOptions } from 'bullmq';
+import type { Registry } from 'prom-client';
+import { CacheModule } from '@formscale/cache';
 import type { FormsApiConfig } from '@formscale/config';
-import { ObservabilityModule } from '@formscale/observability';
+import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
+import { METRICS_REGISTRY, ObservabilityModule } from '@formscale/observability';
+import { AdminModule } from './admin/admin.module';
+import { FormsController } from './forms/forms.controller';
+import { PublishedForms } from './forms/published-forms';
+import { ApiExceptionFilter } from './http/api-error';
+import { DatabaseModule } from './http/database.module';
+import { failFastRedisOptions } from './http/redis-options';
+import { API_REDIS, FORMS_API_CONFIG } from './http/tokens';
+import { IdempotencyStore } from './submissions/idempotency';
+import { RateLimiter } from './submissions/rate-limiter';
+import { SubmissionsController } from './submissions/submissions.controller';
+import { SubmissionsService } from './submissions/submissions.service';
 
 export const SERVICE = 'forms-api';
+
+/** BullMQ's RedisOptions type is a loose copy of ioredis's; the values are the same object. */
+function bullConnection(options: RedisOptions): BullRedisOptions {
+  const { retryStrategy, ...rest } = options;
+  return { ...rest, retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null };
+}
+
+@Global()
+@Module({})
+class CoreModule implements OnApplicationShutdown {
+  constructor(@Inject(API_REDIS) private readonly redis: Redis) {}
+
+  static forRoot(config: FormsApiConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: FORMS_API_CONFIG, useValue: config },
+        { provide: API_REDIS, useFactory: () => new Redis(failFastRedisOptions(config.redisUrl, config.queueAddTimeoutMs)) },
+        PublishedForms,
+      ],
+      exports: [FORMS_API_CONFIG, API_REDIS, PublishedForms],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
 
 @Module({})
 export class AppModule {
   static forRoot(config: FormsApiConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forRoot(SERVICE, config)],
+      imports: [
+        ObservabilityModule.forRoot(SERVICE, config),
+        CoreModule.forRoot(config),
+        DatabaseModule,
+        CacheModule.forRootAsync({
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => ({
+            keyPrefix: `${config.queuePrefix}:cache:`,
+            redisUrl: config.redisUrl,
+            registry,
+          }),
+        }),
+        BullModule.forRoot({
+          prefix: config.queuePrefix,
+          connection: bullConnection(failFastRedisOptions(config.redisUrl, config.queueAddTimeoutMs)),
+        }),
+        BullModule.registerQueue({ name: SUBMISSIONS_QUEUE }),
+        AdminModule,
+      ],
+      controllers: [FormsController, SubmissionsController],
+      providers: [SubmissionsService, IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
   }
 }

@@ -1,5 +1,12 @@
 import {
+  ADMIN_API_KEYS,
   COLLECTOR_PORT,
+  FORM_CACHE_TTL_SECONDS,
+  IDEMPOTENCY_TTL_SECONDS,
+  QUEUE_ADD_TIMEOUT_MS,
+  RATE_LIMIT_SUBMISSIONS,
+  RATE_LIMIT_WINDOW_SECONDS,
+  SUBMISSION_BODY_LIMIT_BYTES,
   DATABASE_REPLICA_URLS,
   DATABASE_URL,
   EVENTS_PREFIX,
@@ -36,7 +43,17 @@ const common = {
   eventsPrefix: EVENTS_PREFIX,
 } as const;
 
-export const formsApiConfig = { ...common, port: FORMS_API_PORT } as const;
+export const formsApiConfig = {
+  ...common,
+  port: FORMS_API_PORT,
+  submissionBodyLimitBytes: SUBMISSION_BODY_LIMIT_BYTES,
+  idempotencyTtlSeconds: IDEMPOTENCY_TTL_SECONDS,
+  rateLimitSubmissions: RATE_LIMIT_SUBMISSIONS,
+  rateLimitWindowSeconds: RATE_LIMIT_WINDOW_SECONDS,
+  queueAddTimeoutMs: QUEUE_ADD_TIMEOUT_MS,
+  adminApiKeys: ADMIN_API_KEYS,
+  formCacheTtlSeconds: FORM_CACHE_TTL_SECONDS,
+} as const;
 export const workerConfig = { ...common, port: WORKER_PORT } as const;
 export const collectorConfig = {
   ...common,

@@ -179,3 +179,72 @@ export const METRICS_HISTORY_MINUTES = envVar({
   expected: 'an integer number of minutes from 1 to 1440',
   example: '60',
 });
+
+export const SUBMISSION_BODY_LIMIT_BYTES = envVar({
+  name: 'SUBMISSION_BODY_LIMIT_BYTES',
+  // 64 KiB holds a long form's answers many times over and keeps one request's parse cost small.
+  schema: integer(1024, 10 * 1024 * 1024),
+  default: '65536',
+  description: 'Largest submission body the forms API reads; larger ones get 413.',
+  expected: 'an integer number of bytes from 1024 to 10485760',
+  example: '65536',
+});
+
+export const IDEMPOTENCY_TTL_SECONDS = envVar({
+  name: 'IDEMPOTENCY_TTL_SECONDS',
+  // 24 h, as Stripe: long enough for any client's retry schedule, short enough to bound Redis memory.
+  schema: integer(60, 7 * 24 * 3600),
+  default: '86400',
+  description: 'How long an Idempotency-Key of a submission is remembered (seconds).',
+  expected: 'an integer number of seconds from 60 to 604800',
+  example: '86400',
+});
+
+export const RATE_LIMIT_SUBMISSIONS = envVar({
+  name: 'RATE_LIMIT_SUBMISSIONS',
+  // Far above what a person filling forms sends, low enough to blunt a script from one address.
+  schema: integer(1, 1_000_000_000),
+  default: '60',
+  description: 'Submissions one client IP may send per rate-limit window; more get 429.',
+  expected: 'an integer from 1 to 1000000000',
+  example: '60',
+});
+
+export const RATE_LIMIT_WINDOW_SECONDS = envVar({
+  name: 'RATE_LIMIT_WINDOW_SECONDS',
+  schema: integer(1, 3600),
+  default: '60',
+  description: 'Length of the per-IP submission rate-limit window (seconds).',
+  expected: 'an integer number of seconds from 1 to 3600',
+  example: '60',
+});
+
+export const QUEUE_ADD_TIMEOUT_MS = envVar({
+  name: 'QUEUE_ADD_TIMEOUT_MS',
+  // A healthy Redis answers in about a millisecond; past a second the client is better told 503 and to retry.
+  schema: integer(50, 30_000),
+  default: '1000',
+  description: 'How long the API waits for Redis to store a submission job before answering 503.',
+  expected: 'an integer number of milliseconds from 50 to 30000',
+  example: '1000',
+});
+
+export const ADMIN_API_KEYS = envVar({
+  name: 'ADMIN_API_KEYS',
+  // No default key: a key everybody knows from the repository is no key.
+  schema: list(z.string().min(16)),
+  default: '',
+  description: 'Keys accepted in the X-Api-Key header of the admin API, comma-separated (16+ characters each); empty = admin API closed.',
+  expected: 'a comma-separated list of keys of at least 16 characters (or empty)',
+  example: 'a3f1c9e07b2d4e6f8a1b3c5d7e9f0a2b',
+});
+
+export const FORM_CACHE_TTL_SECONDS = envVar({
+  name: 'FORM_CACHE_TTL_SECONDS',
+  // Publishing invalidates the entry; the TTL only bounds the life of an entry whose invalidation was lost.
+  schema: integer(1, 86_400),
+  default: '300',
+  description: 'How long a published form stays in the API cache (seconds).',
+  expected: 'an integer number of seconds from 1 to 86400',
+  example: '300',
+});

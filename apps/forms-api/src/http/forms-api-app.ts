@@ -1,0 +1,52 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FormsApiConfig } from '@formscale/config';
+import { createHttpApp } from '@formscale/observability';
+import { AppModule } from '../app.module';
+import { SUBMIT_ROUTE } from '../submissions/submissions.controller';
+import { fastifyErrorHandler } from './api-error';
+
+// Admin bodies (form definitions with many fields) may be larger than a submission.
+const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The forms API application: the submission route gets its own body limit,
+ * Fastify's parse errors answer in the API's error shape, and the OpenAPI
+ * document and UI are served at /api/docs.
+ */
+export async function createFormsApiApp(config: FormsApiConfig): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(AppModule.forRoot(config), {
+    bodyLimitBytes: Math.max(ADMIN_BODY_LIMIT_BYTES, config.submissionBodyLimitBytes),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === SUBMIT_ROUTE && route.method === 'POST') route.bodyLimit = config.submissionBodyLimitBytes;
+  });
+  fastify.setErrorHandler(fastifyErrorHandler);
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('formscale forms API')
+      .setDescription('Forms, published versions and queued, idempotent submissions.')
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'admin')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  return app;
+}
+
+export interface RunningFormsApi {
+  app: NestFastifyApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots the API on an ephemeral loopback port (tests, benchmarks). */
+export async function startFormsApi(config: FormsApiConfig): Promise<RunningFormsApi> {
+  const app = await createFormsApiApp(config);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (typeof address !== 'object' || address === null) throw new Error('forms API is not listening on a TCP port');
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}

@@ -1,0 +1,32 @@
+import type { RedisOptions } from 'ioredis';
+
+/** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  return {
+    host: parsed.hostname,
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
+    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    db: Number.isInteger(db) ? db : 0,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+/**
+ * Options of a connection that must fail fast rather than wait for Redis: a
+ * request handler that cannot reach Redis answers 503 at once instead of
+ * queueing commands in memory and answering 202 for work that was not stored.
+ */
+export function failFastRedisOptions(url: string, commandTimeoutMs: number): RedisOptions {
+  return {
+    ...redisOptionsFromUrl(url),
+    enableOfflineQueue: false,
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    connectTimeout: commandTimeoutMs,
+    // Keep trying in the background, at most every 2 s, so service resumes when Redis does.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+}

@@ -1,0 +1,192 @@
+import { join } from 'node:path';
+import { LIFTED_RATE_LIMITS } from '../nginx/render';
+import { findNginx, NGINX_INSTALL_HINT, RunningNginx, startNginx } from './support/nginx';
+import { requireSystemTool } from './support/system-tools';
+import { edgeTestFleetSpec, fakeFormsApi, startFleet, UpstreamFleet } from './support/upstream-fleet';
+
+/**
+ * A real nginx, rendered from the shipped template, in front of three instances.
+ * By default the instances are small Node servers that answer like forms-api;
+ * EDGE_TEST_UPSTREAM=forms-api runs the same tests against the built API.
+ */
+
+const WORKSPACE_ROOT = join(__dirname, '../..');
+const INSTANCES = 3;
+// Bounded load for the kill test: enough requests that the kill lands mid-stream.
+const LOAD_REQUESTS = 300;
+const LOAD_CONCURRENCY = 10;
+const KILL_AFTER_RESPONSES = 60;
+
+const nginx = findNginx();
+const describeWithNginx = requireSystemTool('nginx', nginx, NGINX_INSTALL_HINT) ? describe : describe.skip;
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+  const body = await res.text();
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** Upstream addresses that answered, from nginx's access log ("a, b" when nginx moved on to another). */
+function servingUpstreams(edge: RunningNginx, uri: string): string[] {
+  return edge
+    .accessLog()
+    .filter((e) => e.uri === uri)
+    .map((e) => e.upstream_addr.split(', ').pop() ?? '');
+}
+
+describeWithNginx('nginx edge in front of three instances', () => {
+  const spec = edgeTestFleetSpec(WORKSPACE_ROOT);
+  let fleet: UpstreamFleet;
+  let edge: RunningNginx;
+
+  beforeAll(async () => {
+    fleet = await startFleet(spec, INSTANCES);
+    edge = await startNginx(nginx as string, { upstreams: fleet.addresses(), rateLimits: LIFTED_RATE_LIMITS });
+  });
+
+  afterAll(async () => {
+    await edge?.stop();
+    await fleet?.stop();
+  });
+
+  it('spreads uncached requests over every instance', async () => {
+    const uri = `${spec.uncachedPath}?spread`;
+    for (let i = 0; i < 30; i++) expect((await get(`${edge.baseUrl}${uri}`)).status).toBe(200);
+    const served = new Set(servingUpstreams(edge, uri));
+    expect([...served].sort()).toEqual(fleet.addresses().sort());
+  });
+
+  it('serves a form read from the edge cache on the second request, honouring the ETag', async () => {
+    const url = `${edge.baseUrl}${spec.cachedFormPath}?cache-test`;
+    const first = await get(url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache-status')).toBe('MISS');
+    const second = await get(url);
+    expect(second.status).toBe(200);
+    expect(second.headers.get('x-cache-status')).toBe('HIT');
+    expect(second.body).toBe(first.body);
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    const revalidated = await get(url, { 'If-None-Match': etag as string });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.get('x-cache-status')).toBe('HIT');
+    // Only the first request reached an instance.
+    expect(servingUpstreams(edge, `${spec.cachedFormPath}?cache-test`).filter((a) => a !== '')).toHaveLength(1);
+  });
+
+  it('never shares a response to a request with credentials or a consistency token', async () => {
+    const url = `${edge.baseUrl}${spec.cachedFormPath}?bypass-test`;
+    await get(url);
+    const withToken = await get(url, { 'X-Consistency-Token': '0/16B3748' });
+    expect(withToken.headers.get('x-cache-status')).toBe('BYPASS');
+    const withAuth = await get(url, { Authorization: 'Bearer someone' });
+    expect(withAuth.headers.get('x-cache-status')).toBe('BYPASS');
+  });
+
+  it('passes X-Request-Id through, and makes one when the caller sent none', async () => {
+    const given = await get(`${edge.baseUrl}${spec.uncachedPath}?rid`, { 'X-Request-Id': 'trace-abc-123' });
+    expect(given.headers.get('x-request-id')).toBe('trace-abc-123');
+    const made = await get(`${edge.baseUrl}${spec.uncachedPath}?rid`);
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    const logged = edge.accessLog().filter((e) => e.uri === `${spec.uncachedPath}?rid`);
+    expect(logged.map((e) => e.request_id)).toEqual(['trace-abc-123', made.headers.get('x-request-id')]);
+  });
+
+  it('keeps /metrics off the public edge and serves stub_status on the internal port', async () => {
+    expect((await get(`${edge.baseUrl}/metrics`)).status).toBe(404);
+    const status = await get(`${edge.statusUrl}/stub_status`);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatch(/^Active connections: \d+/);
+  });
+
+  it(`loses no GET when an instance is killed under load (${LOAD_REQUESTS} requests)`, async () => {
+    const uri = `${spec.uncachedPath}?under-load`;
+    const statuses: number[] = [];
+    let next = 0;
+    let killed = false;
+    const victim = 0;
+    async function client(): Promise<void> {
+      while (next < LOAD_REQUESTS) {
+        next++;
+        const res = await get(`${edge.baseUrl}${uri}`).catch((e: Error) => ({ status: -1, body: e.message }));
+        statuses.push(res.status);
+        if (!killed && statuses.length >= KILL_AFTER_RESPONSES) {
+          killed = true;
+          fleet.kill(victim);
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, client));
+
+    expect(killed).toBe(true);
+    expect(statuses).toHaveLength(LOAD_REQUESTS);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // The survivors took over: the last third of the requests went to them only.
+    const tail = servingUpstreams(edge, uri).slice(-LOAD_REQUESTS / 3);
+    expect(tail).not.toContain(fleet.instances[victim].address);
+  });
+});
+
+describeWithNginx('nginx edge retries (fake instances)', () => {
+  let fleet: UpstreamFleet;
+  let edge: RunningNginx;
+
+  beforeAll(async () => {
+    fleet = await startFleet(fakeFormsApi, INSTANCES);
+    edge = await startNginx(nginx as string, { upstreams: fleet.addresses(), rateLimits: LIFTED_RATE_LIMITS });
+  });
+
+  afterAll(async () => {
+    await edge?.stop();
+    await fleet?.stop();
+  });
+
+  it('tries another instance for a GET whose instance died mid-request, but never for a POST', async () => {
+    const getRes = await get(`${edge.baseUrl}/api/test/drop?method=get`);
+    expect(getRes.status).toBe(502);
+    const postRes = await fetch(`${edge.baseUrl}/api/test/drop?method=post`, { method: 'POST', body: '{}' });
+    await postRes.text();
+    expect(postRes.status).toBe(502);
+
+    const log = edge.accessLog();
+    const getTries = log.find((e) => e.uri === '/api/test/drop?method=get')?.upstream_addr.split(', ') ?? [];
+    const postTries = log.find((e) => e.uri === '/api/test/drop?method=post')?.upstream_addr.split(', ') ?? [];
+    expect(getTries).toHaveLength(INSTANCES);
+    expect(postTries).toHaveLength(1);
+  });
+});
+
+describeWithNginx('nginx edge rate limits', () => {
+  let fleet: UpstreamFleet;
+  let edge: RunningNginx;
+
+  beforeAll(async () => {
+    fleet = await startFleet(fakeFormsApi, 1);
+    // One write a second with no burst: of 20 back-to-back submissions, only as
+    // many pass as seconds go by, whatever the machine's speed.
+    edge = await startNginx(nginx as string, {
+      upstreams: fleet.addresses(),
+      rateLimits: { ...LIFTED_RATE_LIMITS, writePerSecond: 1, writeBurst: 0 },
+    });
+  });
+
+  afterAll(async () => {
+    await edge?.stop();
+    await fleet?.stop();
+  });
+
+  it('answers 429 to writes over the limit while reads go on', async () => {
+    const started = Date.now();
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${edge.baseUrl}/api/forms/f1/submissions`, { method: 'POST', body: '{}' });
+      await res.text();
+      statuses.push(res.status);
+    }
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(statuses[0]).toBe(202);
+    expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(Math.ceil(elapsedSeconds) + 1);
+    expect(statuses.filter((s) => s !== 202 && s !== 429)).toEqual([]);
+    expect((await get(`${edge.baseUrl}/api/forms/f1`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/*
+ * The durable work that travels through BullMQ. Producer and processor import
+ * the same constants and schemas, so a renamed queue or a changed payload
+ * cannot compile on one side only.
+ */
+
+export const SUBMISSIONS_QUEUE = 'submissions';
+export const WEBHOOKS_QUEUE = 'webhooks';
+export const QUEUE_NAMES = [SUBMISSIONS_QUEUE, WEBHOOKS_QUEUE] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Job names within the queues: every one has exactly one handler (checked at start-up). */
+export const PERSIST_SUBMISSION_JOB = 'persist-submission';
+export const DELIVER_WEBHOOK_JOB = 'deliver-webhook';
+
+export const submissionJobSchema = z.object({
+  /** The submission id, used end to end: job id, row id, status URL. */
+  submissionId: z.uuid(),
+  formId: z.uuid(),
+  formVersion: z.number().int().positive(),
+  data: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string().min(1).max(255).nullable(),
+  receivedAt: z.iso.datetime(),
+  client: z.object({
+    ip: z.string().max(64).nullable(),
+    userAgent: z.string().max(512).nullable(),
+    requestId: z.string().max(128).nullable(),
+  }),
+});
+export type SubmissionJob = z.infer<typeof submissionJobSchema>;
+
+export const webhookJobSchema = z.object({
+  endpointId: z.uuid(),
+  submissionId: z.uuid(),
+  formId: z.uuid(),
+  /** When the event happened, signed into the delivery so receivers can reject replays. */
+  occurredAt: z.iso.datetime(),
+});
+export type WebhookJob = z.infer<typeof webhookJobSchema>;
