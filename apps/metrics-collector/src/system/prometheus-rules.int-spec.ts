@@ -6,8 +6,9 @@ import { promtool, runPromtool, WORKSPACE } from './processes';
 const PROMETHEUS = join(WORKSPACE, 'infra/prometheus');
 
 describe('infra/prometheus', () => {
-  it('ships a config promtool accepts', async () => {
+  it('ships configs (compose and local stack) promtool accepts', async () => {
     expect(await runPromtool(['check', 'config', join(PROMETHEUS, 'prometheus.yml')])).toMatch(/SUCCESS|skipped/);
+    expect(await runPromtool(['check', 'config', join(PROMETHEUS, 'prometheus.local.yml')])).toMatch(/SUCCESS|skipped/);
   });
 
   it('ships rules promtool accepts, whose unit tests fire and hold every alert', async () => {
