@@ -9,14 +9,18 @@ import {
   SUBMISSION_BODY_LIMIT_BYTES,
   DATABASE_REPLICA_URLS,
   DATABASE_URL,
+  EVENTS_PREFIX,
   FORMS_API_PORT,
   HEALTH_CHECK_TIMEOUT_MS,
   HOST,
   INSTANCE_ID,
   LOG_LEVEL,
+  METRICS_HISTORY_MINUTES,
   NODE_ENV,
   QUEUE_PREFIX,
   REDIS_URL,
+  SAMPLE_INTERVAL_MS,
+  SCALING_SYNC_INTERVAL_MS,
   SCALER_PORT,
   SHUTDOWN_GRACE_MS,
   WORKER_PORT,
@@ -35,6 +39,8 @@ const common = {
   replicaUrls: DATABASE_REPLICA_URLS,
   healthCheckTimeoutMs: HEALTH_CHECK_TIMEOUT_MS,
   shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  sampleIntervalMs: SAMPLE_INTERVAL_MS,
+  eventsPrefix: EVENTS_PREFIX,
 } as const;
 
 export const formsApiConfig = {
@@ -49,7 +55,12 @@ export const formsApiConfig = {
   formCacheTtlSeconds: FORM_CACHE_TTL_SECONDS,
 } as const;
 export const workerConfig = { ...common, port: WORKER_PORT } as const;
-export const collectorConfig = { ...common, port: COLLECTOR_PORT } as const;
+export const collectorConfig = {
+  ...common,
+  port: COLLECTOR_PORT,
+  syncIntervalMs: SCALING_SYNC_INTERVAL_MS,
+  historyMinutes: METRICS_HISTORY_MINUTES,
+} as const;
 export const scalerConfig = { ...common, port: SCALER_PORT } as const;
 
 export type CommonConfig = ConfigOf<typeof common>;

@@ -138,6 +138,48 @@ export const SHUTDOWN_GRACE_MS = envVar({
   example: '5000',
 });
 
+export const SAMPLE_INTERVAL_MS = envVar({
+  name: 'SAMPLE_INTERVAL_MS',
+  // Often enough for a 1-minute window to hold a dozen points per instance, rare
+  // enough that a hundred instances cost the collector a few messages a second.
+  schema: integer(100, 300_000),
+  default: '5000',
+  description: 'How often each instance publishes metrics.sample; the collector drops an instance silent for 3 periods.',
+  expected: 'an integer number of milliseconds from 100 to 300000',
+  example: '5000',
+});
+
+export const EVENTS_PREFIX = envVar({
+  name: 'EVENTS_PREFIX',
+  // Redis pub/sub channels are global to the server, not per database: tests and
+  // side-by-side stacks on one Redis set a prefix so their events do not mix.
+  schema: z.string().trim().max(64).regex(/^[\w.:{}-]*$/),
+  default: '',
+  description: 'Prefix of every event channel (metrics.sample, scaling.snapshot, ...); empty = the plain names.',
+  expected: 'at most 64 letters, digits or . : _ - { }',
+  example: 'staging:',
+});
+
+export const SCALING_SYNC_INTERVAL_MS = envVar({
+  name: 'SCALING_SYNC_INTERVAL_MS',
+  // The Kubernetes HPA's default sync period.
+  schema: integer(100, 600_000),
+  default: '15000',
+  description: 'How often the collector publishes scaling.snapshot for the scaler.',
+  expected: 'an integer number of milliseconds from 100 to 600000',
+  example: '15000',
+});
+
+export const METRICS_HISTORY_MINUTES = envVar({
+  name: 'METRICS_HISTORY_MINUTES',
+  // An hour of points at the sample interval is a few MB and covers what a person watches live.
+  schema: integer(1, 1440),
+  default: '60',
+  description: 'How much time series the collector keeps in memory for /api/history and the dashboard.',
+  expected: 'an integer number of minutes from 1 to 1440',
+  example: '60',
+});
+
 export const SUBMISSION_BODY_LIMIT_BYTES = envVar({
   name: 'SUBMISSION_BODY_LIMIT_BYTES',
   // 64 KiB holds a long form's answers many times over and keeps one request's parse cost small.

@@ -1,2 +1,3 @@
 export * from './events';
+export * from './metrics-events';
 export * from './queues';

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
+import { HttpMetrics, instrumentFastify } from './http-metrics';
+import { HTTP_METRICS } from './metrics.module';
 import { requestIdFrom } from './request-id';
 
 export interface HttpAppOptions {
@@ -12,6 +14,15 @@ export interface HttpAppOptions {
 
 // Fastify's own default; an app that takes bodies sets its limit explicitly.
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** A provider of any module, or undefined for an app that does not import it. */
+function optionalProvider<T>(app: NestFastifyApplication, token: symbol): T | undefined {
+  try {
+    return app.get<symbol, T>(token, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A Nest application on Fastify with JSON logs and shutdown on SIGTERM/SIGINT.
@@ -34,6 +45,9 @@ export async function createHttpApp(
     done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  // Hooked before init registers the routes, so every route (and 404s) is counted.
+  const httpMetrics = optionalProvider<HttpMetrics>(app, HTTP_METRICS);
+  if (httpMetrics !== undefined) instrumentFastify(adapter.getInstance(), httpMetrics);
   app.useLogger(app.get(Logger));
   app.flushLogs();
   // process.exit after close lets pino flush; a re-raised signal would not.

@@ -4,12 +4,23 @@ import { HealthModule } from './health.module';
 import { instanceId } from './instance-id';
 import { LoggingModule } from './logging.module';
 import { MetricsModule } from './metrics.module';
+import { SAMPLE_PUBLISHER_OPTIONS, SamplePublisher, SamplePublisherOptions } from './sample-publisher';
 
-/** What every formscale process has: JSON logs, /metrics, /health/live and /health/ready. */
+/**
+ * What every formscale process has: JSON logs, /metrics, /health/live and
+ * /health/ready, and a metrics.sample to the collector every SAMPLE_INTERVAL_MS.
+ */
 @Module({})
 export class ObservabilityModule {
   static forRoot(service: string, config: CommonConfig): DynamicModule {
     const instance = instanceId(config.instanceId, service);
+    const sampling: SamplePublisherOptions = {
+      service,
+      instance,
+      redisUrl: config.redisUrl,
+      eventsPrefix: config.eventsPrefix,
+      intervalMs: config.sampleIntervalMs,
+    };
     return {
       module: ObservabilityModule,
       imports: [
@@ -22,6 +33,7 @@ export class ObservabilityModule {
           shutdownGraceMs: config.shutdownGraceMs,
         }),
       ],
+      providers: [{ provide: SAMPLE_PUBLISHER_OPTIONS, useValue: sampling }, SamplePublisher],
     };
   }
 }

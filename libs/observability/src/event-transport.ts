@@ -1,0 +1,65 @@
+import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { Redis } from 'ioredis';
+
+/** ioredis options for @nestjs/microservices' Redis transport, from a redis:// URL. */
+export function redisTransportOptions(url: string) {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: parsed.port === '' ? 6379 : Number(parsed.port),
+    username: parsed.username === '' ? undefined : decodeURIComponent(parsed.username),
+    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined,
+    tls: parsed.protocol === 'rediss:' ? {} : undefined,
+    // Events are fire-and-forget: keep reconnecting after a Redis restart
+    // instead of going quiet for good, once a second.
+    retryAttempts: Number.MAX_SAFE_INTEGER,
+    retryDelay: 1000,
+    // ioredis waits this long before destroying a socket still connecting when
+    // closed; its 2 s default holds a stopping process (and Jest) open for nothing.
+    disconnectTimeout: 100,
+  };
+}
+
+/** A ClientProxy on the Redis transport, for emitting events. */
+export function createEventsClient(redisUrl: string): ClientProxy {
+  return ClientProxyFactory.create({ transport: Transport.REDIS, options: redisTransportOptions(redisUrl) });
+}
+
+// Longer than a healthy Redis ever takes; short enough not to hold up a shutdown.
+const EMIT_TIMEOUT_MS = 2000;
+
+/** Publishes one event and waits until Redis took it, or fails after EMIT_TIMEOUT_MS. */
+export async function emitEvent(client: ClientProxy, channel: string, payload: unknown): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not take ${channel} within ${EMIT_TIMEOUT_MS} ms`)), EMIT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([lastValueFrom(client.emit(channel, payload), { defaultValue: undefined }), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Closes the client even when Redis is away: ClientRedis.close() sends QUIT,
+ * which never completes on a connection that is reconnecting.
+ */
+export async function closeEventsClient(client: ClientProxy): Promise<void> {
+  let connections: Redis[] = [];
+  try {
+    connections = client.unwrap<Redis[]>();
+  } catch {
+    // Never connected: nothing to close.
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, EMIT_TIMEOUT_MS);
+  });
+  await Promise.race([client.close(), giveUp]);
+  clearTimeout(timer);
+  for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
+}
