@@ -14,6 +14,8 @@ module.exports = {
       target: 'node',
       compiler: 'tsc',
       main: './src/main.ts',
+      // `node migrate.js` in the image: the compose and Kubernetes migration job.
+      additionalEntryPoints: [{ entryName: 'migrate', entryPath: '../../libs/db/src/migrate-cli.ts' }],
       tsConfig: './tsconfig.app.json',
       assets: [],
       optimization: false,
