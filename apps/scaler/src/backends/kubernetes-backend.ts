@@ -9,8 +9,8 @@ import { sendRequest, type Endpoint, type HttpResponse } from './http-request';
 /**
  * Scales a Deployment through its scale subresource, the way the HPA does:
  * GET .../deployments/{name}/scale, then a merge patch of spec.replicas. Plain
- * HTTPS rather than @kubernetes/client-node, whose 1.x is ESM-only with a
- * CommonJS shim and pulls a large generated client for two calls.
+ * HTTPS rather than @kubernetes/client-node: two calls do not need a large
+ * generated client and its dependency tree.
  */
 
 export interface KubernetesConnection {
