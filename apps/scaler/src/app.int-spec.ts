@@ -1,9 +1,11 @@
 import { scalerConfig, loadConfig } from '@formscale/config';
 import { closedPort, readiness, RunningApp, startApp } from '@formscale/observability/testing';
+import { join } from 'node:path';
 import { AppModule } from './app.module';
 
 describe('scaler boots', () => {
-  const env = { ...process.env, LOG_LEVEL: 'silent' };
+  // Jest runs in the project folder, not the repository root that the default path is relative to.
+  const env = { ...process.env, LOG_LEVEL: 'silent', SCALER_CONFIG: join(__dirname, '../scaler.yaml'), SCALER_BACKEND: 'dry-run' };
   const running: RunningApp[] = [];
   afterAll(() => Promise.all(running.map((app) => app.close())));
 

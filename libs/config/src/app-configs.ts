@@ -21,6 +21,9 @@ import {
   REDIS_URL,
   SAMPLE_INTERVAL_MS,
   SCALING_SYNC_INTERVAL_MS,
+  SCALER_BACKEND,
+  SCALER_CONFIG,
+  SCALER_LEASE_TTL_MS,
   SCALER_PORT,
   SHUTDOWN_GRACE_MS,
   WORKER_PORT,
@@ -61,7 +64,13 @@ export const collectorConfig = {
   syncIntervalMs: SCALING_SYNC_INTERVAL_MS,
   historyMinutes: METRICS_HISTORY_MINUTES,
 } as const;
-export const scalerConfig = { ...common, port: SCALER_PORT } as const;
+export const scalerConfig = {
+  ...common,
+  port: SCALER_PORT,
+  configFile: SCALER_CONFIG,
+  backend: SCALER_BACKEND,
+  leaseTtlMs: SCALER_LEASE_TTL_MS,
+} as const;
 
 export type CommonConfig = ConfigOf<typeof common>;
 export type FormsApiConfig = ConfigOf<typeof formsApiConfig>;

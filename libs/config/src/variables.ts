@@ -248,3 +248,32 @@ export const FORM_CACHE_TTL_SECONDS = envVar({
   expected: 'an integer number of seconds from 1 to 86400',
   example: '300',
 });
+
+export const SCALER_CONFIG = envVar({
+  name: 'SCALER_CONFIG',
+  schema: z.string().trim().min(1),
+  default: 'apps/scaler/scaler.yaml',
+  description: 'YAML file listing the scaling targets (backend, resource, min/max, metrics, behavior).',
+  expected: 'a path to a YAML file, relative to the working directory or absolute',
+  example: '/etc/formscale/scaler.yaml',
+});
+
+export const SCALER_BACKEND = envVar({
+  name: 'SCALER_BACKEND',
+  schema: oneOf(['', 'kubernetes', 'swarm', 'local', 'dry-run']),
+  default: '',
+  description: 'Backend for every target, overriding the config file; empty = each target\'s own backend.',
+  expected: 'one of kubernetes, swarm, local, dry-run (or empty)',
+  example: 'dry-run',
+});
+
+export const SCALER_LEASE_TTL_MS = envVar({
+  name: 'SCALER_LEASE_TTL_MS',
+  // One HPA sync period: a standby takes over before the leader would have acted twice,
+  // and a leader renewing every third of it survives a slow Redis round trip or two.
+  schema: integer(1000, 600_000),
+  default: '15000',
+  description: 'Lifetime of the scaler leader lease in Redis; a standby takes over within it when the leader dies.',
+  expected: 'an integer number of milliseconds from 1000 to 600000',
+  example: '15000',
+});
