@@ -49,12 +49,16 @@ describe('infra/docker/Dockerfile', () => {
     const run = instructionsOf(build, 'RUN').map(args).join('\n');
     expect(run).toContain('npx nx run "${APP}:build"');
     // The generated manifest and lock come from NxAppWebpackPlugin's generatePackageJson.
+    // Every app builds through the shared webpack.app.cjs, which turns it on, and none turns it off.
+    const shared = readFileSync(join(WORKSPACE_ROOT, 'webpack.app.cjs'), 'utf8');
+    expect(shared).toMatch(/generatePackageJson:\s*true/);
     for (const name of workspaceApps()) {
       const webpackConfig = readFileSync(join(WORKSPACE_ROOT, 'apps', name, 'webpack.config.js'), 'utf8');
-      expect({ name, generatePackageJson: /generatePackageJson:\s*true/.test(webpackConfig) }).toEqual({
+      expect({
         name,
-        generatePackageJson: true,
-      });
+        usesSharedConfig: webpackConfig.includes("require('../../webpack.app.cjs')"),
+        turnsItOff: /generatePackageJson:\s*false/.test(webpackConfig),
+      }).toEqual({ name, usesSharedConfig: true, turnsItOff: false });
     }
     expect(run).toContain('dist/apps/${APP}/package-lock.json');
   });
