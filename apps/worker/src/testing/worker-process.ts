@@ -29,32 +29,33 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
   });
   const output: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not listen within ${START_TIMEOUT_MS} ms:\n${output.join('\n')}`)), START_TIMEOUT_MS);
-    const onLine = (line: string) => {
-      output.push(line);
-      if (line.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let rest = '';
-      stream?.on('data', (chunk: Buffer) => {
-        const lines = (rest + chunk.toString()).split('\n');
-        rest = lines.pop() ?? '';
-        lines.forEach(onLine);
-      });
-    }
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code}) before listening:\n${output.join('\n')}`));
+  for (const stream of [child.stdout, child.stderr]) {
+    let rest = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      output.push(...lines);
     });
+  }
+  let ended: number | string | undefined;
+  void exited.then((code) => {
+    ended = code;
   });
-  await listening;
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  // Ready when /health/live answers: independent of the log level the test chose.
+  for (;;) {
+    if (ended !== undefined) throw new Error(`worker exited (${ended}) before listening:\n${output.join('\n')}`);
+    if (await fetch(`${url}/health/live`).then((response) => response.ok, () => false)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker did not listen within ${START_TIMEOUT_MS} ms:\n${output.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     pid: child.pid ?? -1,
-    url: `http://127.0.0.1:${port}`,
+    url,
     output,
     exited,
     kill: (signal) => {
