@@ -9,6 +9,8 @@ import { WORKER_CONFIG, type WorkerConfig } from './worker-config';
 
 /** Closing a connection after a forced close: it either goes quickly or not at all. */
 const CLOSE_AFTER_FORCE_MS = 2_000;
+/** How long shutdown waits to learn whether Redis answers at all. */
+const REDIS_REACHABLE_MS = 1_000;
 
 function within<T>(work: Promise<T>, ms: number): Promise<'done' | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
@@ -68,7 +70,14 @@ export class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
     this.logger.log({ msg: 'draining', signal, active: this.submissions.batcher.size, timeoutMs: this.config.drainTimeoutMs });
     // close() stops fetching at once and resolves when the active jobs have finished,
     // i.e. when the batches holding them have committed; drain() writes a partial batch now.
-    const graceful = Promise.all([...workers.map((worker) => worker.close()), this.submissions.batcher.drain()]);
+    // A graceful close() waits on Redis and never returns while Redis is unreachable (and
+    // BullMQ caches that promise, so a later forced close would wait too): without Redis
+    // no job can complete anyway, so close forcefully and let stalled-job recovery work.
+    const reachable = await Promise.all(workers.map((worker) => within(worker.waitUntilReady(), REDIS_REACHABLE_MS)));
+    const graceful = Promise.all([
+      ...workers.map((worker, index) => worker.close(reachable[index] === 'timeout')),
+      this.submissions.batcher.drain(),
+    ]);
     if ((await within(graceful, this.config.drainTimeoutMs)) === 'timeout') {
       this.logger.warn({ msg: 'drain timeout passed, closing forcefully; unfinished jobs return via stalled-job recovery', ms: Date.now() - started });
       this.submissions.batcher.abandon();
