@@ -27,6 +27,19 @@ import {
   SCALER_PORT,
   SHUTDOWN_GRACE_MS,
   WORKER_PORT,
+  WORKER_CONCURRENCY,
+  WORKER_BATCH_SIZE,
+  WORKER_BATCH_WAIT_MS,
+  WORKER_DRAIN_TIMEOUT_MS,
+  WORKER_ATTEMPTS,
+  WORKER_KEEP_COMPLETED_SECONDS,
+  WORKER_KEEP_COMPLETED_COUNT,
+  WORKER_KEEP_FAILED_SECONDS,
+  WORKER_KEEP_FAILED_COUNT,
+  WEBHOOK_TIMEOUT_MS,
+  WEBHOOK_CONCURRENCY,
+  WEBHOOK_ALLOW_LOOPBACK,
+  WEBHOOK_ALLOW_PRIVATE,
 } from './variables';
 import type { ConfigOf } from './load-config';
 
@@ -57,7 +70,23 @@ export const formsApiConfig = {
   adminApiKeys: ADMIN_API_KEYS,
   formCacheTtlSeconds: FORM_CACHE_TTL_SECONDS,
 } as const;
-export const workerConfig = { ...common, port: WORKER_PORT } as const;
+export const workerConfig = {
+  ...common,
+  port: WORKER_PORT,
+  concurrency: WORKER_CONCURRENCY,
+  batchSize: WORKER_BATCH_SIZE,
+  batchWaitMs: WORKER_BATCH_WAIT_MS,
+  drainTimeoutMs: WORKER_DRAIN_TIMEOUT_MS,
+  attempts: WORKER_ATTEMPTS,
+  keepCompletedSeconds: WORKER_KEEP_COMPLETED_SECONDS,
+  keepCompletedCount: WORKER_KEEP_COMPLETED_COUNT,
+  keepFailedSeconds: WORKER_KEEP_FAILED_SECONDS,
+  keepFailedCount: WORKER_KEEP_FAILED_COUNT,
+  webhookTimeoutMs: WEBHOOK_TIMEOUT_MS,
+  webhookConcurrency: WEBHOOK_CONCURRENCY,
+  webhookAllowLoopback: WEBHOOK_ALLOW_LOOPBACK,
+  webhookAllowPrivate: WEBHOOK_ALLOW_PRIVATE,
+} as const;
 export const collectorConfig = {
   ...common,
   port: COLLECTOR_PORT,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envVar, integer, list, oneOf, port, postgresUrl, redisUrl } from './env-var';
+import { boolean, envVar, integer, list, oneOf, port, postgresUrl, redisUrl } from './env-var';
 
 /*
  * Every variable any formscale process reads. Defaults serve the local stack
@@ -276,4 +276,131 @@ export const SCALER_LEASE_TTL_MS = envVar({
   description: 'Lifetime of the scaler leader lease in Redis; a standby takes over within it when the leader dies.',
   expected: 'an integer number of milliseconds from 1000 to 600000',
   example: '15000',
+
+export const WORKER_CONCURRENCY = envVar({
+  name: 'WORKER_CONCURRENCY',
+  // Jobs held at once: twice the batch size, so one batch fills while the one before commits.
+  schema: integer(1, 10_000),
+  default: '400',
+  description: 'Submission jobs one worker process holds at once (BullMQ concurrency).',
+  expected: 'an integer from 1 to 10000',
+  example: '400',
+});
+
+export const WORKER_BATCH_SIZE = envVar({
+  name: 'WORKER_BATCH_SIZE',
+  // 200 rows make one INSERT of a few hundred kB: large enough that per-statement cost vanishes, small enough to commit in milliseconds.
+  schema: integer(1, 5_000),
+  default: '200',
+  description: 'Most submissions written by one INSERT (one transaction).',
+  expected: 'an integer from 1 to 5000',
+  example: '200',
+});
+
+export const WORKER_BATCH_WAIT_MS = envVar({
+  name: 'WORKER_BATCH_WAIT_MS',
+  // A lone submission waits at most this long for company: invisible next to queueing, still batches bursts.
+  schema: integer(0, 10_000),
+  default: '20',
+  description: 'Longest time a batch waits to fill before it is written anyway.',
+  expected: 'an integer number of milliseconds from 0 to 10000',
+  example: '20',
+});
+
+export const WORKER_DRAIN_TIMEOUT_MS = envVar({
+  name: 'WORKER_DRAIN_TIMEOUT_MS',
+  // Under Kubernetes' default terminationGracePeriodSeconds (30 s), so the drain ends before SIGKILL.
+  schema: integer(0, 600_000),
+  default: '25000',
+  description: 'After SIGTERM, how long the worker may finish jobs in flight before it closes forcefully.',
+  expected: 'an integer number of milliseconds from 0 to 600000',
+  example: '25000',
+});
+
+export const WORKER_ATTEMPTS = envVar({
+  name: 'WORKER_ATTEMPTS',
+  // With a 1 s base the eighth attempt comes about four minutes after the first: long enough for a fail-over.
+  schema: integer(1, 100),
+  default: '8',
+  description: 'Attempts of a webhook job before it stays in the failed set (dead letters).',
+  expected: 'an integer from 1 to 100',
+  example: '8',
+});
+
+export const WORKER_KEEP_COMPLETED_SECONDS = envVar({
+  name: 'WORKER_KEEP_COMPLETED_SECONDS',
+  // An hour of completed jobs answers "was it processed?" and dedupes replays, without growing Redis.
+  schema: integer(0, 30 * 24 * 3600),
+  default: '3600',
+  description: 'Completed jobs older than this are removed from Redis.',
+  expected: 'an integer number of seconds',
+  example: '3600',
+});
+
+export const WORKER_KEEP_COMPLETED_COUNT = envVar({
+  name: 'WORKER_KEEP_COMPLETED_COUNT',
+  // Caps memory under sustained load, when an hour of jobs would be millions.
+  schema: integer(0, 10_000_000),
+  default: '10000',
+  description: 'At most this many completed jobs are kept per queue.',
+  expected: 'an integer',
+  example: '10000',
+});
+
+export const WORKER_KEEP_FAILED_SECONDS = envVar({
+  name: 'WORKER_KEEP_FAILED_SECONDS',
+  // Failed jobs are the dead letters: a week leaves time to notice, fix and replay them.
+  schema: integer(0, 365 * 24 * 3600),
+  default: '604800',
+  description: 'Failed jobs (dead letters) older than this are removed from Redis.',
+  expected: 'an integer number of seconds',
+  example: '604800',
+});
+
+export const WORKER_KEEP_FAILED_COUNT = envVar({
+  name: 'WORKER_KEEP_FAILED_COUNT',
+  // Bounds memory if something fails every job; alerts fire long before this fills.
+  schema: integer(0, 10_000_000),
+  default: '100000',
+  description: 'At most this many failed jobs (dead letters) are kept per queue.',
+  expected: 'an integer',
+  example: '100000',
+});
+
+export const WEBHOOK_TIMEOUT_MS = envVar({
+  name: 'WEBHOOK_TIMEOUT_MS',
+  // Receivers should answer fast and work later; 10 s tolerates a slow one without pinning a slot for long.
+  schema: integer(100, 120_000),
+  default: '10000',
+  description: 'How long one webhook delivery may take before it counts as failed.',
+  expected: 'an integer number of milliseconds from 100 to 120000',
+  example: '10000',
+});
+
+export const WEBHOOK_CONCURRENCY = envVar({
+  name: 'WEBHOOK_CONCURRENCY',
+  // Deliveries wait on the network, not the CPU; 50 in flight keeps a slow receiver from starving the others.
+  schema: integer(1, 1_000),
+  default: '50',
+  description: 'Webhook deliveries one worker process makes at once.',
+  expected: 'an integer from 1 to 1000',
+  example: '50',
+});
+
+export const WEBHOOK_ALLOW_LOOPBACK = envVar({
+  name: 'WEBHOOK_ALLOW_LOOPBACK',
+  schema: boolean(),
+  default: 'false',
+  description: 'Allow webhook destinations on loopback addresses (local development and tests only).',
+  expected: 'true or false',
+  example: 'true',
+});
+
+export const WEBHOOK_ALLOW_PRIVATE = envVar({
+  name: 'WEBHOOK_ALLOW_PRIVATE',
+  schema: boolean(),
+  default: 'false',
+  description: 'Allow webhook destinations in private and link-local ranges (never the metadata address).',
+  expected: 'true or false',
+  example: 'true',
 });

@@ -39,3 +39,22 @@ export const webhookJobSchema = z.object({
   occurredAt: z.iso.datetime(),
 });
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
+
+/** Every job name each queue carries; the worker refuses to start unless each has exactly one handler. */
+export const JOB_NAMES_BY_QUEUE: Readonly<Record<QueueName, readonly string[]>> = {
+  [SUBMISSIONS_QUEUE]: [PERSIST_SUBMISSION_JOB],
+  [WEBHOOKS_QUEUE]: [DELIVER_WEBHOOK_JOB],
+};
+
+/**
+ * Delivery options the producer of a submission job uses (with jobId = submissionId).
+ * 8 attempts, exponential from 1 s with up to 50 % jitter: the last retry comes
+ * about four minutes after the first try, so a database fail-over or a deploy
+ * is ridden out, and retries of many jobs spread instead of arriving together.
+ * The worker itself waits out a database that is down without spending
+ * attempts; these cover everything else.
+ */
+export const SUBMISSION_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000, jitter: 0.5 },
+} as const;
