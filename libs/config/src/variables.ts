@@ -276,6 +276,7 @@ export const SCALER_LEASE_TTL_MS = envVar({
   description: 'Lifetime of the scaler leader lease in Redis; a standby takes over within it when the leader dies.',
   expected: 'an integer number of milliseconds from 1000 to 600000',
   example: '15000',
+});
 
 export const WORKER_CONCURRENCY = envVar({
   name: 'WORKER_CONCURRENCY',
