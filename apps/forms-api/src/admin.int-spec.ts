@@ -5,7 +5,7 @@ import { PERSIST_SUBMISSION_JOB, SUBMISSIONS_QUEUE } from '@formscale/contracts'
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import type { FormsApiConfig } from '@formscale/config';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
-import { admin, ADMIN_KEY, CONTACT_FIELDS, publishedForm, submit, testConfig } from './testing/api-test-support';
+import { admin, ADMIN_KEY, CONTACT_FIELDS, publishedForm, queriesByRole, submit, testConfig } from './testing/api-test-support';
 
 const REDIS = { host: '127.0.0.1', port: 6379 };
 
@@ -30,15 +30,6 @@ async function allPages<T>(url: string, path: string, limit: number): Promise<Ar
     cursor = page.nextCursor;
   }
   return pages;
-}
-
-/** Sum of db_queries_total for one role, from the app's /metrics. */
-async function queriesByRole(url: string, role: 'primary' | 'replica'): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith('db_queries_total{') && line.includes(`role="${role}"`))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
 async function waitForReplicas(db: TestDatabase, sql: string, expected: number): Promise<void> {
