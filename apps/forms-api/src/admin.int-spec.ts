@@ -170,6 +170,20 @@ describe('forms API admin and status happy paths (real Redis, PostgreSQL, replic
     expect((await admin(api.url, 'POST', `/api/admin/forms/${id}/webhooks`, { url: 'ftp://x.io' })).status).toBe(400);
   });
 
+  it('refuses a pattern that can backtrack catastrophically, on create and on draft update, naming the field', async () => {
+    const unsafe = [{ name: 'name', type: 'text' }, { name: 'code', type: 'text', pattern: '^(a+)+$' }];
+    const created = await admin(api.url, 'POST', '/api/admin/forms', { slug: 'redos', title: 'r', fields: unsafe });
+    expect(await json(created, 400)).toMatchObject({
+      statusCode: 400,
+      details: [{ field: 'fields.1.pattern', message: expect.stringMatching(/code.*backtrack/) }],
+    });
+
+    const id = await publishedForm(api.url, 'redos-safe', [{ name: 'code', type: 'text', pattern: '^[A-Z]{3}$' }]);
+    const updated = await admin(api.url, 'PUT', `/api/admin/forms/${id}/draft`, { fields: [{ name: 'code', type: 'text', pattern: '^\\S+@\\S+\\.\\S+$' }] });
+    expect(await json(updated, 400)).toMatchObject({ details: [{ field: 'fields.0.pattern', message: expect.stringMatching(/polynomial/) }] });
+    expect((await admin(api.url, 'POST', `/api/admin/forms/${id}/publish`)).status).toBe(409);
+  });
+
   it('serves the OpenAPI UI and document at /api/docs', async () => {
     const ui = await fetch(`${api.url}/api/docs`);
     expect(ui.status).toBe(200);
