@@ -65,7 +65,7 @@ describe('CSV export of 10,000 submissions (real PostgreSQL and replicas)', () =
         const replica = new Client({ connectionString: url });
         await replica.connect();
         try {
-          while (!(await replica.query<{ ok: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [rows[0]!.lsn])).rows[0]!.ok) {
+          while ((await replica.query<{ ok: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [rows[0]?.lsn])).rows[0]?.ok !== true) {
             await new Promise((resolve) => setTimeout(resolve, 50));
           }
         } finally {
@@ -112,8 +112,8 @@ describe('CSV export of 10,000 submissions (real PostgreSQL and replicas)', () =
     expect(records.every((record) => record.length === 8)).toBe(true);
 
     // Newest first: row 10,000 (a newline and formula row) leads, row 1 ends.
-    expect(records[1]!.slice(1)).toEqual(['1', '2026-01-01T02:46:40.000Z', `'=HYPERLINK("x")\nline two`, 'user10000@example.com', '18', '', 'true']);
-    expect(records[ROWS]!.slice(1)).toEqual(['1', '2026-01-01T00:00:01.000Z', 'Name 1, "the 1th"', 'user1@example.com', '19', '', 'true']);
+    expect(records[1]?.slice(1)).toEqual(['1', '2026-01-01T02:46:40.000Z', `'=HYPERLINK("x")\nline two`, 'user10000@example.com', '18', '', 'true']);
+    expect(records[ROWS]?.slice(1)).toEqual(['1', '2026-01-01T00:00:01.000Z', 'Name 1, "the 1th"', 'user1@example.com', '19', '', 'true']);
     // The raw text: quotes doubled, the cell with a comma quoted, the newline kept inside quotes.
     expect(text).toContain(',"Name 1, ""the 1th""",user1@example.com,19,,true\n');
     expect(text).toContain(`,"'=HYPERLINK(""x"")\nline two",user10000@example.com,`);

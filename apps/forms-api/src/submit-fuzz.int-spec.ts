@@ -200,8 +200,7 @@ describe('submit endpoint under random input (seeded fuzz)', () => {
     const serverErrors: string[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < cases.length) {
-        const item = cases[next++]!;
+      for (let item = cases[next++]; item !== undefined; item = cases[next++]) {
         const response = await fetch(`${api.url}/api/forms/${formId}/submissions`, { method: 'POST', headers: item.headers, body: item.body });
         const text = await response.text();
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
