@@ -111,7 +111,8 @@ async function startBaseline(formJson: string): Promise<{ child: ChildProcess; u
     env: { ...process.env, BASELINE_FORM_JSON: formJson },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
+  if (child.stdout === null) throw new Error('baseline server has no stdout');
+  const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`baseline server exited with code ${code}`)));
@@ -159,7 +160,8 @@ function cannon(url: string, request: { method: 'GET' | 'POST'; body?: string },
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const upper = sorted[middle] ?? 0;
+  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? upper) + upper) / 2;
 }
 
 /** The median round of each; rounds alternate baseline and system in ABBA order. */
