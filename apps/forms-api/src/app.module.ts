@@ -1,8 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
-import type { RedisOptions as BullRedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { CacheModule } from '@formscale/cache';
 import type { FormsApiConfig } from '@formscale/config';
@@ -21,12 +20,6 @@ import { SubmissionsController } from './submissions/submissions.controller';
 import { SubmissionsService } from './submissions/submissions.service';
 
 export const SERVICE = 'forms-api';
-
-/** BullMQ's RedisOptions type is a loose copy of ioredis's; the values are the same object. */
-function bullConnection(options: RedisOptions): BullRedisOptions {
-  const { retryStrategy, ...rest } = options;
-  return { ...rest, retryStrategy: (attempt: number) => retryStrategy?.(attempt) ?? null };
-}
 
 @Global()
 @Module({})
@@ -67,9 +60,15 @@ export class AppModule {
             registry,
           }),
         }),
-        BullModule.forRoot({
-          prefix: config.queuePrefix,
-          connection: bullConnection(failFastRedisOptions(config.redisUrl, config.queueAddTimeoutMs)),
+        /*
+         * The queue shares the app's fail-fast client: BullMQ leaves a shared
+         * connection open on close, and CoreModule disconnects it. A connection
+         * of BullMQ's own would be QUITted on shutdown, which fails while Redis
+         * is down and leaves the client reconnecting forever.
+         */
+        BullModule.forRootAsync({
+          inject: [API_REDIS],
+          useFactory: (redis: Redis) => ({ prefix: config.queuePrefix, connection: redis }),
         }),
         BullModule.registerQueue({ name: SUBMISSIONS_QUEUE }),
         AdminModule,

@@ -3,7 +3,7 @@ import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import type { FormsApiConfig } from '@formscale/config';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
-import { admin, publishedForm, submit, testConfig } from './test-support';
+import { admin, publishedForm, submit, testConfig } from './testing/api-test-support';
 
 const valid = { name: 'Ada', email: 'ada@example.com', agree: true };
 

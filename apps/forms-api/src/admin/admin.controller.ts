@@ -4,7 +4,9 @@ import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CONSISTENCY_TOKEN_HEADER } from '@formscale/db';
-import { fieldListSchema } from '../forms/form-fields';
+import { fieldListSchema, type FieldDefinition } from '../forms/form-fields';
+import { unsafePatterns } from '../forms/pattern-safety';
+import { ApiError } from '../http/api-error';
 import { parseId, parseInput } from '../http/ids';
 import { AdminKeyGuard } from './admin-key.guard';
 import { AdminService, decodeCursor } from './admin.service';
@@ -25,6 +27,13 @@ const webhookSchema = z.strictObject({
   secret: z.string().min(16).max(200).optional(),
 });
 
+/** 400 naming each field whose pattern could backtrack catastrophically, in the shape of parseInput's errors. */
+async function refuseUnsafePatterns<T extends { fields: FieldDefinition[] }>(input: T, what: string): Promise<T> {
+  const problems = await unsafePatterns(input.fields);
+  if (problems.length > 0) throw new ApiError(400, `The ${what} is not valid; fix the fields listed in details.`, problems);
+  return input;
+}
+
 function withToken<T>(reply: FastifyReply, committed: { value: T; consistencyToken: string }): T {
   void reply.header(CONSISTENCY_TOKEN_HEADER, committed.consistencyToken);
   return committed.value;
@@ -40,7 +49,8 @@ export class AdminController {
   @Post('forms')
   @ApiOperation({ summary: 'Create a form with its first draft version' })
   async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return withToken(reply, await this.admin.create(parseInput(createFormSchema, body, 'form')));
+    const input = await refuseUnsafePatterns(parseInput(createFormSchema, body, 'form'), 'form');
+    return withToken(reply, await this.admin.create(input));
   }
 
   @Get('forms')
@@ -53,7 +63,9 @@ export class AdminController {
   @Put('forms/:id/draft')
   @ApiOperation({ summary: 'Replace the draft version (a new version once the latest is published)' })
   async updateDraft(@Param('id') id: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
-    return withToken(reply, await this.admin.updateDraft(parseId(id, 'form id'), parseInput(updateDraftSchema, body, 'draft')));
+    const formId = parseId(id, 'form id');
+    const input = await refuseUnsafePatterns(parseInput(updateDraftSchema, body, 'draft'), 'draft');
+    return withToken(reply, await this.admin.updateDraft(formId, input));
   }
 
   @Post('forms/:id/publish')

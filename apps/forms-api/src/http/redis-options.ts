@@ -25,6 +25,9 @@ export function failFastRedisOptions(url: string, commandTimeoutMs: number): Red
     enableOfflineQueue: false,
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 1,
+    // Commands issued in the same tick (many concurrent requests' rate-limit hits,
+    // idempotency claims and job adds) leave in one socket write instead of one each.
+    enableAutoPipelining: true,
     connectTimeout: commandTimeoutMs,
     // Keep trying in the background, at most every 2 s, so service resumes when Redis does.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),

@@ -48,16 +48,28 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** The scripts as commands: ioredis sends EVALSHA and the script text only after a NOSCRIPT. */
+interface IdempotencyRedis extends Redis {
+  formscaleIdempotencyClaim(key: string, record: string, ttlSeconds: number): Promise<string | null>;
+  formscaleIdempotencyRelease(key: string, record: string): Promise<number>;
+}
+
 export function requestHash(formId: string, body: unknown): string {
   return createHash('sha256').update(formId).update('\n').update(JSON.stringify(body)).digest('hex');
 }
 
 @Injectable()
 export class IdempotencyStore {
+  private readonly redis: IdempotencyRedis;
+
   constructor(
-    @Inject(API_REDIS) private readonly redis: Redis,
+    @Inject(API_REDIS) redis: Redis,
     @Inject(FORMS_API_CONFIG) private readonly config: FormsApiConfig,
-  ) {}
+  ) {
+    redis.defineCommand('formscaleIdempotencyClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
+    redis.defineCommand('formscaleIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.redis = redis as IdempotencyRedis;
+  }
 
   private keyFor(formId: string, key: string): string {
     // Hashed: client keys may hold any printable character and be 255 long.
@@ -66,13 +78,7 @@ export class IdempotencyStore {
   }
 
   async claim(formId: string, key: string, record: IdempotencyRecord): Promise<Claim> {
-    const result = (await this.redis.eval(
-      CLAIM_SCRIPT,
-      1,
-      this.keyFor(formId, key),
-      JSON.stringify(record),
-      this.config.idempotencyTtlSeconds,
-    )) as string | null;
+    const result = await this.redis.formscaleIdempotencyClaim(this.keyFor(formId, key), JSON.stringify(record), this.config.idempotencyTtlSeconds);
     if (result === null) return { claimed: true };
     return { claimed: false, existing: JSON.parse(result) as IdempotencyRecord };
   }
@@ -82,6 +88,6 @@ export class IdempotencyStore {
   }
 
   async release(formId: string, key: string, record: IdempotencyRecord): Promise<void> {
-    await this.redis.eval(RELEASE_SCRIPT, 1, this.keyFor(formId, key), JSON.stringify(record));
+    await this.redis.formscaleIdempotencyRelease(this.keyFor(formId, key), JSON.stringify(record));
   }
 }

@@ -3,6 +3,11 @@ import type { Redis } from 'ioredis';
 import type { FormsApiConfig } from '@formscale/config';
 import { API_REDIS, FORMS_API_CONFIG } from '../http/tokens';
 
+/** The script as a command: ioredis sends EVALSHA (the 40-byte hash) and the script text only after a NOSCRIPT. */
+interface RateLimitRedis extends Redis {
+  formscaleRateHit(key: string, windowMs: number): Promise<[number, number]>;
+}
+
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /*
@@ -20,10 +25,15 @@ return {count, redis.call('PTTL', KEYS[1])}
 export class RateLimiter {
   private readonly logger = new Logger(RateLimiter.name);
 
+  private readonly redis: RateLimitRedis;
+
   constructor(
-    @Inject(API_REDIS) private readonly redis: Redis,
+    @Inject(API_REDIS) redis: Redis,
     @Inject(FORMS_API_CONFIG) private readonly config: FormsApiConfig,
-  ) {}
+  ) {
+    redis.defineCommand('formscaleRateHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.redis = redis as RateLimitRedis;
+  }
 
   /**
    * Counts one submission from `ip`. When Redis cannot answer, the request is
@@ -34,7 +44,7 @@ export class RateLimiter {
     const windowMs = this.config.rateLimitWindowSeconds * 1000;
     const key = `${this.config.queuePrefix}:ratelimit:submit:${ip}`;
     try {
-      const [count, ttlMs] = (await this.redis.eval(HIT_SCRIPT, 1, key, windowMs)) as [number, number];
+      const [count, ttlMs] = await this.redis.formscaleRateHit(key, windowMs);
       if (count <= this.config.rateLimitSubmissions) return { allowed: true };
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : windowMs) / 1000)) };
     } catch (error) {

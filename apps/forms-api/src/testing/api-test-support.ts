@@ -51,3 +51,12 @@ export function submit(url: string, formId: string, body: unknown, headers: Reco
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
+
+/** Sum of db_queries_total for one role, from the app's /metrics. */
+export async function queriesByRole(url: string, role: 'primary' | 'replica'): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('db_queries_total{') && line.includes(`role="${role}"`))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
