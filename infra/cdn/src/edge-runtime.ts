@@ -63,7 +63,8 @@ export async function startEdge(vars: EdgeVars): Promise<Edge> {
       return { status: response.status, headers: new Headers([...response.headers.entries()]), body: await response.text() };
     },
     async holds(url) {
-      const caches = await mf.getCaches();
+      // Miniflare's declared types for getCaches() do not resolve under this TypeScript; this is the part used.
+      const caches = (await mf.getCaches()) as unknown as { default: { match(key: string): Promise<{ text(): Promise<string> } | undefined> } };
       const found = await caches.default.match(url);
       if (found === undefined) return false;
       await found.text();
