@@ -1,5 +1,8 @@
 import {
   ADMIN_API_KEYS,
+  CDN_PURGE_API_TOKEN,
+  CDN_PURGE_API_URL,
+  CDN_PURGE_ZONE_ID,
   COLLECTOR_PORT,
   FORM_CACHE_TTL_SECONDS,
   IDEMPOTENCY_TTL_SECONDS,
@@ -69,6 +72,9 @@ export const formsApiConfig = {
   queueAddTimeoutMs: QUEUE_ADD_TIMEOUT_MS,
   adminApiKeys: ADMIN_API_KEYS,
   formCacheTtlSeconds: FORM_CACHE_TTL_SECONDS,
+  cdnPurgeZoneId: CDN_PURGE_ZONE_ID,
+  cdnPurgeApiToken: CDN_PURGE_API_TOKEN,
+  cdnPurgeApiUrl: CDN_PURGE_API_URL,
 } as const;
 export const workerConfig = {
   ...common,

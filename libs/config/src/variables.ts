@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boolean, envVar, integer, list, oneOf, port, postgresUrl, redisUrl } from './env-var';
+import { boolean, envVar, httpUrl, integer, list, oneOf, port, postgresUrl, redisUrl } from './env-var';
 
 /*
  * Every variable any formscale process reads. Defaults serve the local stack
@@ -404,4 +404,32 @@ export const WEBHOOK_ALLOW_PRIVATE = envVar({
   description: 'Allow webhook destinations in private and link-local ranges (never the metadata address).',
   expected: 'true or false',
   example: 'true',
+});
+
+export const CDN_PURGE_ZONE_ID = envVar({
+  name: 'CDN_PURGE_ZONE_ID',
+  schema: z.string().trim().max(64),
+  // Empty: no CDN in front, so publishing purges nothing at the edge.
+  default: '',
+  description: 'Cloudflare zone whose cache is purged by form tag on publish/archive; empty = no CDN purge.',
+  expected: 'a Cloudflare zone id (32 hex characters) or empty',
+  example: '023e105f4ecef8ad9ca31a8372d0c353',
+});
+
+export const CDN_PURGE_API_TOKEN = envVar({
+  name: 'CDN_PURGE_API_TOKEN',
+  schema: z.string().trim().max(200),
+  default: '',
+  description: 'Cloudflare API token with the Cache Purge permission on that zone; empty = no CDN purge.',
+  expected: 'an API token (or empty)',
+  example: 'Y2xvdWRmbGFyZS1wdXJnZS10b2tlbi1leGFtcGxl',
+});
+
+export const CDN_PURGE_API_URL = envVar({
+  name: 'CDN_PURGE_API_URL',
+  schema: httpUrl(),
+  default: 'https://api.cloudflare.com/client/v4',
+  description: "Base URL of Cloudflare's API (tests point it at a stand-in).",
+  expected: 'an http(s) URL',
+  example: 'https://api.cloudflare.com/client/v4',
 });

@@ -4,6 +4,7 @@ import { ReplicaRouter, type TransactionClient } from '@formscale/db';
 import { ApiError } from '../http/api-error';
 import type { FieldDefinition } from '../forms/form-fields';
 import { PublishedForms } from '../forms/published-forms';
+import { EdgePurgeClient } from '../edge/purge-client';
 
 /** Rows per keyset page of the CSV export: big enough for few round trips, small enough to keep memory flat. */
 const EXPORT_BATCH_ROWS = 1_000;
@@ -49,6 +50,7 @@ export class AdminService {
   constructor(
     private readonly router: ReplicaRouter,
     private readonly forms: PublishedForms,
+    private readonly edge: EdgePurgeClient,
   ) {}
 
   async create(input: { slug: string; title: string; fields: FieldDefinition[] }) {
@@ -107,6 +109,7 @@ export class AdminService {
       return { id, status: 'published', publishedVersion: form.latest };
     });
     await this.forms.invalidate(id);
+    await this.edge.purgeForm(id);
     return committed;
   }
 
@@ -117,6 +120,7 @@ export class AdminService {
       return { id, status: 'archived' };
     });
     await this.forms.invalidate(id);
+    await this.edge.purgeForm(id);
     return committed;
   }
 

@@ -1,0 +1,98 @@
+/*
+ * A read-heavy trace with a Zipf-like popularity spread, and its replay
+ * through the edge, counting what reached the origin.
+ */
+import type { Edge, StandInOrigin } from './edge-runtime';
+
+export interface TraceSettings {
+  forms: number;
+  requests: number;
+  /** Zipf exponent: ~1 is the classic web popularity curve (a few forms get most reads). */
+  zipfExponent: number;
+  /** Share of requests that are submissions (POST, never cacheable). */
+  writeShare: number;
+  /** Share of reads that carry a random query string (tracking tags, cache-busters). */
+  junkQueryShare: number;
+  seed: number;
+}
+
+export interface TraceRequest {
+  method: 'GET' | 'POST';
+  path: string;
+}
+
+/** mulberry32: a small deterministic generator, so a trace is the same on every machine. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function makeTrace(settings: TraceSettings): TraceRequest[] {
+  const next = random(settings.seed);
+  const weights = Array.from({ length: settings.forms }, (_, rank) => 1 / (rank + 1) ** settings.zipfExponent);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const cumulative: number[] = [];
+  let running = 0;
+  for (const weight of weights) cumulative.push((running += weight / total));
+  const pick = (): number => {
+    const target = next();
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((cumulative[mid] ?? 1) < target) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+  return Array.from({ length: settings.requests }, (): TraceRequest => {
+    const form = `form-${pick()}`;
+    if (next() < settings.writeShare) return { method: 'POST', path: `/api/forms/${form}/submissions` };
+    const junk = next() < settings.junkQueryShare ? `?utm_source=mail&_=${Math.floor(next() * 1e9)}` : '';
+    return { method: 'GET', path: `/api/forms/${form}${junk}` };
+  });
+}
+
+export interface ReplayCounts {
+  requests: number;
+  originRequests: number;
+  byStatus: Record<'HIT' | 'MISS' | 'STALE' | 'BYPASS', number>;
+  /** Share of requests the origin did not have to answer. */
+  offload: number;
+  /** Share of requests answered from the edge cache (HIT or STALE). */
+  hitRate: number;
+}
+
+/**
+ * Replays the trace in order through the edge, waiting after a MISS until the
+ * entry is stored (so the count does not depend on how fast the background
+ * put is on this machine), and counts the origin's requests.
+ */
+export async function replayTrace(trace: TraceRequest[], edge: Edge, origin: StandInOrigin, edgeHost: string): Promise<ReplayCounts> {
+  const before = origin.requests.length;
+  const byStatus = { HIT: 0, MISS: 0, STALE: 0, BYPASS: 0 };
+  for (const request of trace) {
+    const answer = await edge.fetch(request.path, request.method === 'POST' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' } : {});
+    const status = answer.headers.get('x-edge-cache') as keyof typeof byStatus | null;
+    if (status === null || !(status in byStatus)) throw new Error(`the edge answered ${request.path} without a cache status`);
+    byStatus[status] += 1;
+    if (status === 'MISS') {
+      const key = `${edgeHost}${request.path.split('?')[0]}`;
+      for (let attempt = 0; attempt < 200 && !(await edge.holds(key)); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  const originRequests = origin.requests.length - before;
+  return {
+    requests: trace.length,
+    originRequests,
+    byStatus,
+    offload: 1 - originRequests / trace.length,
+    hitRate: (byStatus.HIT + byStatus.STALE) / trace.length,
+  };
+}
