@@ -19,6 +19,9 @@ import { IdempotencyStore } from './submissions/idempotency';
 import { RateLimiter } from './submissions/rate-limiter';
 import { SubmissionsController } from './submissions/submissions.controller';
 import { SubmissionsService } from './submissions/submissions.service';
+import { formsApiMode } from './naive/naive-mode';
+import { NaivePublishedForms } from './naive/naive-published-forms';
+import { NaiveSubmissionsService } from './naive/naive-submissions.service';
 
 export const SERVICE = 'forms-api';
 
@@ -39,7 +42,7 @@ class CoreModule implements OnApplicationShutdown {
       providers: [
         { provide: FORMS_API_CONFIG, useValue: config },
         { provide: API_REDIS, useFactory: () => new Redis(failFastRedisOptions(config.redisUrl, config.queueAddTimeoutMs)) },
-        PublishedForms,
+        { provide: PublishedForms, useClass: formsApiMode() === 'naive' ? NaivePublishedForms : PublishedForms },
       ],
       exports: [FORMS_API_CONFIG, API_REDIS, PublishedForms],
     };
@@ -75,7 +78,9 @@ export class AppModule {
         AdminModule,
       ],
       controllers: [FormsController, SubmissionsController],
-      providers: [SubmissionsService, IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        { provide: SubmissionsService, useClass: formsApiMode() === 'naive' ? NaiveSubmissionsService : SubmissionsService },
+        IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
   }
 }
