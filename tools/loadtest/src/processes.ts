@@ -51,7 +51,12 @@ export async function startProcess(name: string, command: string, args: string[]
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const outcome = await Promise.race([exited.then(() => 'exited'), sleep(STOP_TIMEOUT_MS).then(() => 'timeout')]);
+    const cancel = new AbortController();
+    const outcome = await Promise.race([
+      exited.then(() => 'exited'),
+      sleep(STOP_TIMEOUT_MS, 'timeout', { signal: cancel.signal }).catch(() => 'cancelled'),
+    ]);
+    cancel.abort();
     if (outcome === 'timeout') {
       child.kill('SIGKILL');
       await exited;
