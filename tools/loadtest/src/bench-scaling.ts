@@ -17,17 +17,19 @@ const settingsSchema = z.object({
   forms: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_FORMS),
   instances: z.coerce.number().int().min(1).max(64).default(defaultApiInstances()),
   seed: z.coerce.number().int().default(42),
+  // Time for the worker to persist what was accepted; generous for a loaded laptop.
+  drainTimeout: z.coerce.number().int().min(1).default(120),
 });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { connections: { type: 'string' }, duration: { type: 'string' }, forms: { type: 'string' }, instances: { type: 'string' }, seed: { type: 'string' } },
+    options: { connections: { type: 'string' }, duration: { type: 'string' }, forms: { type: 'string' }, instances: { type: 'string' }, seed: { type: 'string' }, 'drain-timeout': { type: 'string' } },
   });
-  const parsed = settingsSchema.safeParse(values);
+  const parsed = settingsSchema.safeParse({ ...values, drainTimeout: values['drain-timeout'] });
   if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('\n'));
   const s = parsed.data;
-  const settings = { connections: s.connections, durationSeconds: s.duration, forms: s.forms, apiInstances: s.instances, seed: s.seed, drainTimeoutSeconds: 120 };
+  const settings = { connections: s.connections, durationSeconds: s.duration, forms: s.forms, apiInstances: s.instances, seed: s.seed, drainTimeoutSeconds: s.drainTimeout };
   const result = await runScalingBench(settings, (line) => process.stderr.write(`[bench:scaling] ${line}\n`));
   process.stdout.write(`\nbench:scaling, mixed load (90 % reads, 10 % submissions), ${s.connections} connections, ${s.duration} s per phase\n\n${result.table}\n`);
   const chart = writeScalingChart(result);

@@ -6,7 +6,7 @@ import { LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
 import { createTestDatabase } from '@formscale/db/testing';
 import { parseOptions } from './options';
 import { freePort, startApp, startProcess, type RunningProcess } from './processes';
-import { REPO_ROOT, type LoadTestReport } from './report';
+import { REPO_ROOT, writeReport, type LoadTestReport } from './report';
 import { runLoadTest } from './run-loadtest';
 import { scalingChartSvg } from './scaling-chart';
 import { findNginx } from './nginx-binary';
@@ -65,6 +65,7 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
     const naive = await startApp('forms-api', { ...common, FORMS_API_MODE: 'naive', DATABASE_REPLICA_URLS: '' });
     running.push(naive);
     const before = (await runLoadTest(parseOptions(loadArgs(settings, naive.url, db.url, outDir, 'scaling-before'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
+    writeReport(before);
     await naive.stop();
 
     log(`after: nginx in front of ${settings.apiInstances} forms-api processes, caches on, reads on replicas, the worker persisting the queue`);
@@ -89,6 +90,7 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
       await startProcess('nginx', nginx, ['-p', `${nginxDir}/`, '-c', confPath, '-e', join(nginxDir, 'logs', 'early-error.log'), '-g', 'daemon off;'], {}, edgeUrl, `http://127.0.0.1:${statusPort}/healthz`),
     );
     const after = (await runLoadTest(parseOptions(loadArgs(settings, edgeUrl, db.url, outDir, 'scaling-after'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
+    writeReport(after);
     const ratios = { after_vs_before: ratio(after.client.requestsPerSecond, before.client.requestsPerSecond) };
     return { before, after, table: scalingTable(before, after, settings.apiInstances), ratios };
   } finally {
@@ -105,6 +107,12 @@ function ratio(system: number, baseline: number): number {
 const ms = (value: number) => `${(value / 1000).toFixed(value < 100 ? 3 : 2)} s`;
 const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(2)} %`);
 const times = (value: number) => (Number.isFinite(value) && value > 0 ? `${value.toFixed(1)}x` : 'n/a');
+/** Latency ratio in words: before / after, "faster" when the after run answers sooner. */
+const faster = (before: number, after: number) => {
+  const r = before / after;
+  if (!Number.isFinite(r) || r <= 0) return 'n/a';
+  return r >= 1 ? `${times(r)} faster` : `${times(1 / r)} slower`;
+};
 
 /** The seed's table (servers, users, average, req/s, errors, p95, p99, cache hit), with the ratio per line and the KPIs. */
 export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiInstances: number): string {
@@ -113,11 +121,11 @@ export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiI
   const rows: Array<[string, string, string, string]> = [
     ['servers', '1 forms-api (naive)', `${apiInstances} forms-api + nginx + worker`, ''],
     ['users (open connections)', b.requests ? before.settings.connections.toLocaleString('en-US') : '0', after.settings.connections.toLocaleString('en-US'), ''],
-    ['average response time', ms(b.latencyMs.mean), ms(a.latencyMs.mean), `${times(b.latencyMs.mean / a.latencyMs.mean)} faster`],
+    ['average response time', ms(b.latencyMs.mean), ms(a.latencyMs.mean), faster(b.latencyMs.mean, a.latencyMs.mean)],
     ['throughput', `${Math.round(b.requestsPerSecond).toLocaleString('en-US')} req/s`, `${Math.round(a.requestsPerSecond).toLocaleString('en-US')} req/s`, times(a.requestsPerSecond / b.requestsPerSecond)],
     ['error rate', pct(b.errorRate), pct(a.errorRate), b.errorRate === 0 ? '—' : times(b.errorRate / Math.max(a.errorRate, 1e-9)) + ' fewer'],
-    ['p95', ms(b.latencyMs.p95), ms(a.latencyMs.p95), `${times(b.latencyMs.p95 / a.latencyMs.p95)} faster`],
-    ['p99', ms(b.latencyMs.p99), ms(a.latencyMs.p99), `${times(b.latencyMs.p99 / a.latencyMs.p99)} faster`],
+    ['p95', ms(b.latencyMs.p95), ms(a.latencyMs.p95), faster(b.latencyMs.p95, a.latencyMs.p95)],
+    ['p99', ms(b.latencyMs.p99), ms(a.latencyMs.p99), faster(b.latencyMs.p99, a.latencyMs.p99)],
     ['cache hit (nginx edge)', pct(b.edgeHitRate), pct(a.edgeHitRate), ''],
     ['every accepted submission stored once', exactly(before), exactly(after), ''],
   ];
