@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
 import { createTestDatabase } from '@formscale/db/testing';
@@ -59,7 +59,9 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
   };
   const outDir = join(REPO_ROOT, 'reports', 'loadtest');
   const running: RunningProcess[] = [];
-  const nginxDir = mkdtempSync(join(tmpdir(), 'bench-scaling-nginx-'));
+  // Under the clone like the stack's .data/nginx: nginx's workers (an unprivileged user when
+  // started as root) must reach the cache folder, which a private temp folder would not allow.
+  const nginxDir = join(REPO_ROOT, '.data', `bench-scaling-nginx-${prefix}`);
   try {
     log('before: one forms-api process, FORMS_API_MODE=naive (no cache, no replicas, submissions written in the request)');
     const naive = await startApp('forms-api', { ...common, FORMS_API_MODE: 'naive', DATABASE_REPLICA_URLS: '' });
