@@ -1,6 +1,8 @@
 // `npm run bench:scaling`: the seed's before/after table, measured on this machine.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+// tools/bench is a folder of bench scripts, not an Nx project: its report writer is shared by every bench on purpose.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { writeBenchReport } from '../../bench/report';
 import { MAX_CONNECTIONS } from './options';
 import { defaultApiInstances, runScalingBench, writeScalingChart } from './scaling-bench';
