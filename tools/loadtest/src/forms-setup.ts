@@ -23,7 +23,25 @@ const SETUP_CONCURRENCY = 16;
 
 const createdSchema = z.object({ id: z.uuid() });
 
+// nginx's write limit in front of the API (10/s with a burst of 20 by default) slows a big
+// setup down; waiting and retrying gets through it, 60 tries cover a minute of refusals.
+const RATE_LIMITED_RETRIES = 60;
+const RATE_LIMITED_WAIT_MS = 1_000;
+
 async function adminCall(url: string, adminKey: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await adminCallOnce(url, adminKey, method, path, body);
+    if (answer !== RATE_LIMITED) return answer;
+    if (attempt >= RATE_LIMITED_RETRIES) {
+      throw new Error(`setup: ${method} ${path} was refused with 429 ${attempt} times; lift the rate limits in front of ${url} or pass --url of the API itself`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RATE_LIMITED_WAIT_MS));
+  }
+}
+
+const RATE_LIMITED = Symbol('rate limited');
+
+async function adminCallOnce(url: string, adminKey: string, method: string, path: string, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(`${url}${path}`, {
@@ -36,6 +54,7 @@ async function adminCall(url: string, adminKey: string, method: string, path: st
     throw new Error(`setup: nothing answers at ${url} (${error instanceof Error ? error.message : String(error)}); start the system with npm start or pass --url`);
   }
   const text = await response.text();
+  if (response.status === 429) return RATE_LIMITED;
   if (response.status === 401 || response.status === 403) {
     throw new Error(`setup: the admin API refused the key (${response.status}); pass --admin-key with one of the server's ADMIN_API_KEYS`);
   }
