@@ -18,6 +18,9 @@ import { IdempotencyStore } from './submissions/idempotency';
 import { RateLimiter } from './submissions/rate-limiter';
 import { SubmissionsController } from './submissions/submissions.controller';
 import { SubmissionsService } from './submissions/submissions.service';
+import { formsApiMode } from './naive/naive-mode';
+import { NaivePublishedForms } from './naive/naive-published-forms';
+import { NaiveSubmissionsService } from './naive/naive-submissions.service';
 
 export const SERVICE = 'forms-api';
 
@@ -32,7 +35,7 @@ class CoreModule implements OnApplicationShutdown {
       providers: [
         { provide: FORMS_API_CONFIG, useValue: config },
         { provide: API_REDIS, useFactory: () => new Redis(failFastRedisOptions(config.redisUrl, config.queueAddTimeoutMs)) },
-        PublishedForms,
+        { provide: PublishedForms, useClass: formsApiMode() === 'naive' ? NaivePublishedForms : PublishedForms },
       ],
       exports: [FORMS_API_CONFIG, API_REDIS, PublishedForms],
     };
@@ -74,7 +77,9 @@ export class AppModule {
         AdminModule,
       ],
       controllers: [FormsController, SubmissionsController],
-      providers: [SubmissionsService, IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [
+        { provide: SubmissionsService, useClass: formsApiMode() === 'naive' ? NaiveSubmissionsService : SubmissionsService },
+        IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
   }
 }

@@ -66,7 +66,7 @@ export class PublishedForms {
     await this.cache.deleteByTag(formCacheTag(formId));
   }
 
-  private async load(formId: string): Promise<PublishedForm | undefined> {
+  protected async load(formId: string): Promise<PublishedForm | undefined> {
     const { rows } = await this.router.read<FormRow>(
       `SELECT f.id, f.slug, f.title, f.status, f.published_version, v.fields, v.published_at
          FROM forms f

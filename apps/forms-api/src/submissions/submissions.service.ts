@@ -50,7 +50,7 @@ export class SubmissionsService {
   constructor(
     private readonly forms: PublishedForms,
     private readonly idempotency: IdempotencyStore,
-    private readonly router: ReplicaRouter,
+    protected readonly router: ReplicaRouter,
     @InjectQueue(SUBMISSIONS_QUEUE) private readonly queue: Queue,
     @Inject(FORMS_API_CONFIG) private readonly config: FormsApiConfig,
   ) {}
@@ -120,7 +120,7 @@ export class SubmissionsService {
     return { id: existing.submissionId, status: 'queued', replayed: true };
   }
 
-  private async enqueue(job: Parameters<typeof addSubmissionJob>[1]): Promise<void> {
+  protected async enqueue(job: Parameters<typeof addSubmissionJob>[1]): Promise<void> {
     try {
       await addSubmissionJob(this.queue, job, this.config.queueAddTimeoutMs);
     } catch (error) {

@@ -1,0 +1,93 @@
+import autocannon from 'autocannon';
+import { LatencyHistogram } from './histogram';
+import type { ClientResult } from './run-result';
+import type { PlannedRequest } from './workload';
+
+export interface DriverSettings {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  requests?: number;
+  rate?: number;
+  next: () => PlannedRequest;
+  /** Called every second with requests so far, for the progress display. */
+  onTick?: (done: number) => void;
+}
+
+// A request unanswered after 10 s counts as a time-out: the seed's users would have left.
+const REQUEST_TIMEOUT_SECONDS = 10;
+
+const ID_IN_BODY = /"id"\s*:\s*"([0-9a-f-]{36})"/;
+
+/** Runs the load in this process with autocannon; latencies and statuses are counted per response. */
+export async function runAutocannon(settings: DriverSettings): Promise<ClientResult> {
+  const histogram = new LatencyHistogram();
+  const statuses: Record<string, number> = {};
+  const edgeCache: Record<string, number> = {};
+  const acceptedIds: string[] = [];
+  let socketErrors = 0;
+  const started = performance.now();
+
+  let finished!: (result: autocannon.Result) => void;
+  let failed!: (error: Error) => void;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    finished = resolve;
+    failed = reject;
+  });
+  const instance = autocannon({
+    url: settings.url,
+    connections: settings.connections,
+    ...(settings.requests === undefined ? { duration: settings.durationSeconds } : { amount: settings.requests }),
+    ...(settings.rate === undefined ? {} : { overallRate: settings.rate }),
+    timeout: REQUEST_TIMEOUT_SECONDS,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const planned = settings.next();
+          return {
+            ...request,
+            method: planned.method,
+            path: planned.path,
+            headers: planned.body === undefined ? {} : { 'content-type': 'application/json' },
+            body: planned.body,
+          };
+        },
+        onResponse: (status, body, _context, headers) => {
+          const cache = headers?.['x-cache-status'] ?? headers?.['X-Cache-Status'];
+          if (typeof cache === 'string') edgeCache[cache] = (edgeCache[cache] ?? 0) + 1;
+          if (status === 202) {
+            const id = ID_IN_BODY.exec(body)?.[1];
+            if (id !== undefined) acceptedIds.push(id);
+          }
+        },
+      },
+    ],
+  }, (error: Error | null, result: autocannon.Result) => (error ? failed(error) : finished(result)));
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    histogram.record(responseTime);
+    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  });
+  instance.on('reqError', () => socketErrors++);
+  instance.on('tick', () => settings.onTick?.(histogram.count));
+  const result = await done;
+  const durationSeconds = (performance.now() - started) / 1000;
+  return {
+    driver: 'autocannon',
+    requests: histogram.count,
+    durationSeconds,
+    requestsPerSecond: histogram.count / durationSeconds,
+    latencyMs: {
+      mean: histogram.meanMs(),
+      p50: histogram.quantileMs(0.5),
+      p95: histogram.quantileMs(0.95),
+      p99: histogram.quantileMs(0.99),
+      max: histogram.maxMs,
+    },
+    statuses,
+    // autocannon counts time-outs among its errors too.
+    socketErrors: Math.max(0, socketErrors - result.timeouts),
+    timeouts: result.timeouts,
+    edgeCache,
+    acceptedIds,
+  };
+}

@@ -1,0 +1,114 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import type { ExactlyOnceResult } from './exactly-once';
+import type { LoadTestOptions } from './options';
+import { edgeHitRate, errorCount, errorRate, type ClientResult } from './run-result';
+import type { ServerFigures } from './server-figures';
+
+export interface LoadTestReport {
+  at: string;
+  machine: { cpus: number; node: string };
+  settings: Omit<LoadTestOptions, 'adminKey' | 'databaseUrl'>;
+  client: ClientResult & { errors: number; errorRate: number; edgeHitRate: number | null };
+  /** Requests the forms-api counted on the load's routes during the run, when --metrics-url was given. */
+  serverRequests?: number;
+  server: ServerFigures;
+  exactlyOnce?: ExactlyOnceResult;
+  notes: string[];
+}
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+export function buildReport(
+  options: LoadTestOptions,
+  client: ClientResult,
+  server: ServerFigures,
+  extra: { serverRequests?: number; exactlyOnce?: ExactlyOnceResult; notes: string[] },
+): LoadTestReport {
+  const { adminKey: _key, databaseUrl: _db, ...settings } = options;
+  return {
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    settings,
+    client: { ...client, acceptedIds: [], errors: errorCount(client), errorRate: errorRate(client), edgeHitRate: edgeHitRate(client) ?? null },
+    ...(extra.serverRequests === undefined ? {} : { serverRequests: extra.serverRequests }),
+    server: server,
+    ...(extra.exactlyOnce === undefined ? {} : { exactlyOnce: extra.exactlyOnce }),
+    notes: [...extra.notes, ...(server.note === undefined ? [] : [server.note])],
+  };
+}
+
+const ms = (value: number | null) => (value === null ? 'n/a' : `${value < 10 ? value.toFixed(2) : Math.round(value).toLocaleString('en-US')} ms`);
+const pct = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(2)} %`);
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+
+/** The report as Markdown; the terminal shows the same text. */
+export function renderMarkdown(report: LoadTestReport): string {
+  const c = report.client;
+  const s = report.settings;
+  const lines = [
+    `# Load test: ${s.scenario}${s.label ? ` (${s.label})` : ''}`,
+    '',
+    `${report.at} on ${report.machine.cpus} CPUs, Node ${report.machine.node}. Target ${s.url}, driver ${c.driver}, ` +
+      `${s.connections.toLocaleString('en-US')} connections, ${s.requests === undefined ? `${s.durationSeconds} s` : `${s.requests} requests`}, ` +
+      `${s.rate === undefined ? 'closed loop' : `${s.rate} req/s offered`}, ${s.forms} forms (Zipf), ${Math.round(s.readShare * 100)} % reads, seed ${s.seed}.`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+    `| requests | ${int(c.requests)} in ${c.durationSeconds.toFixed(1)} s |`,
+    `| requests/s | ${int(c.requestsPerSecond)} |`,
+    `| latency average | ${ms(c.latencyMs.mean)} |`,
+    `| latency p50 / p95 / p99 / max | ${ms(c.latencyMs.p50)} / ${ms(c.latencyMs.p95)} / ${ms(c.latencyMs.p99)} / ${ms(c.latencyMs.max)} |`,
+    `| errors (5xx, 429, no answer) | ${int(c.errors)} (${pct(c.errorRate)}) |`,
+    `| by status | ${Object.entries(c.statuses).map(([status, n]) => `${status}: ${int(n)}`).join(', ') || 'none'} |`,
+    `| socket errors / time-outs | ${int(c.socketErrors)} / ${int(c.timeouts)} |`,
+    `| nginx cache (X-Cache-Status) | ${Object.keys(c.edgeCache).length === 0 ? 'no header seen (no nginx in front?)' : `${Object.entries(c.edgeCache).map(([k, n]) => `${k}: ${int(n)}`).join(', ')}; hit rate ${pct(c.edgeHitRate)}`} |`,
+  ];
+  if (report.serverRequests !== undefined) lines.push(`| requests counted by forms-api | ${int(report.serverRequests)} |`);
+  lines.push('', '## Server side (metrics collector, last minute)', '');
+  const services = Object.entries(report.server.services);
+  if (services.length === 0) {
+    lines.push(report.server.note ?? 'The collector reported no services.');
+  } else {
+    lines.push('| service | instances | req/s | errors | p95 | cache hit rate by layer |', '| --- | --- | --- | --- | --- | --- |');
+    for (const [name, f] of services) {
+      const layers = Object.entries(f.cacheHitRatio).map(([layer, r]) => `${layer} ${pct(r)}`).join(', ') || '—';
+      lines.push(`| ${name} | ${f.instances} | ${int(f.requestRate)} | ${pct(f.errorRate)} | ${ms(f.p95Ms)} | ${layers} |`);
+    }
+    const queues = Object.entries(report.server.queues);
+    if (queues.length > 0) {
+      lines.push('', '| queue | waiting | active | delayed | failed | oldest waiting |', '| --- | --- | --- | --- | --- | --- |');
+      for (const [name, q] of queues) lines.push(`| ${name} | ${int(q.waiting)} | ${int(q.active)} | ${int(q.delayed)} | ${int(q.failed)} | ${q.oldestAgeSeconds.toFixed(1)} s |`);
+    }
+    lines.push('', 'DB query time: the collector does not publish it in /api/snapshot yet (see Prometheus db_* series).');
+  }
+  if (report.exactlyOnce !== undefined) {
+    const e = report.exactlyOnce;
+    lines.push(
+      '',
+      '## Every accepted submission stored exactly once?',
+      '',
+      e.ok
+        ? `Yes: ${int(e.accepted)} accepted (202), ${int(e.storedOnce)} stored once, none missing, none twice (checked after ${e.drainSeconds.toFixed(1)} s).`
+        : `NO: ${int(e.accepted)} accepted, ${int(e.storedOnce)} stored once, ${int(e.missing)} missing, ${int(e.duplicated)} stored twice ` +
+            `(after waiting ${e.drainSeconds.toFixed(1)} s). Missing, for example: ${e.missingSample.join(', ') || '—'}.`,
+    );
+    if (e.unacknowledged > 0) lines.push(`${int(e.unacknowledged)} rows were stored for the run's forms without a 202 reaching the client (answers lost in time-outs).`);
+  }
+  if (report.notes.length > 0) lines.push('', '## Notes', '', ...report.notes.map((note) => `- ${note}`));
+  return lines.join('\n') + '\n';
+}
+
+/** Writes <out>/<scenario>-<time>.md and .json, and latest-<scenario>.* beside them. */
+export function writeReport(report: LoadTestReport): { markdown: string; json: string } {
+  const dir = isAbsolute(report.settings.outDir) ? report.settings.outDir : join(REPO_ROOT, report.settings.outDir);
+  mkdirSync(dir, { recursive: true });
+  const base = `${report.settings.label ?? report.settings.scenario}-${report.at.replace(/[:.]/g, '-')}`;
+  const markdown = join(dir, `${base}.md`);
+  const json = join(dir, `${base}.json`);
+  const text = renderMarkdown(report);
+  writeFileSync(markdown, text);
+  writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+  return { markdown, json };
+}
