@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import { startFormsApi, type RunningFormsApi } from '../http/forms-api-app';
-import { admin, publishedForm, testConfig } from '../test-support';
+import { admin, publishedForm, testConfig } from '../testing/api-test-support';
 import { startPurgeApiStandIn } from './purge-api-stand-in';
 
 const ZONE = '9a7806061c88ada191ed06f989cc3dac';
