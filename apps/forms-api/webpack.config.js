@@ -1,4 +1,7 @@
+const { join } = require('path');
+
 module.exports = require('../../webpack.app.cjs')(__dirname, {
   // `node migrate.js` in the image: the compose and Kubernetes migration job.
-  additionalEntryPoints: [{ entryName: 'migrate', entryPath: '../../libs/db/src/migrate-cli.ts' }],
+  // Absolute, because Nx resolves extra entry points from the workspace root.
+  additionalEntryPoints: [{ entryName: 'migrate', entryPath: join(__dirname, '../../libs/db/src/migrate-cli.ts') }],
 });
