@@ -1,21 +1,33 @@
 import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import { LIFTED_RATE_LIMITS } from '../nginx/render';
+import {
+  builtFormsApiMain,
+  deleteRedisKeys,
+  formsApiEnvironment,
+  FormsApiEnvironment,
+  formsApiFleetSpec,
+  publishForm,
+} from './support/forms-api-fleet';
 import { findNginx, NGINX_INSTALL_HINT, RunningNginx, startNginx } from './support/nginx';
 import { requireSystemTool } from './support/system-tools';
-import { edgeTestFleetSpec, fakeFormsApi, startFleet, UpstreamFleet } from './support/upstream-fleet';
+import { fakeFormsApi, startFleet, UpstreamFleet } from './support/upstream-fleet';
 
 /**
- * A real nginx, rendered from the shipped template, in front of three instances.
- * By default the instances are small Node servers that answer like forms-api;
- * EDGE_TEST_UPSTREAM=forms-api runs the same tests against the built API.
+ * A real nginx, rendered from the shipped template, in front of three built
+ * forms-api processes on a test database of their own. Stand-in servers only
+ * where a real instance cannot be made to misbehave on cue.
  */
 
 const WORKSPACE_ROOT = join(__dirname, '../..');
+const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 const INSTANCES = 3;
 // Bounded load for the kill test: enough requests that the kill lands mid-stream.
 const LOAD_REQUESTS = 300;
 const LOAD_CONCURRENCY = 10;
 const KILL_AFTER_RESPONSES = 60;
+// A GET nginx passes through uncached, to see which instance answers each request.
+const UNCACHED_PATH = '/health/live';
 
 const nginx = findNginx();
 const describeWithNginx = requireSystemTool('nginx', nginx, NGINX_INSTALL_HINT) ? describe : describe.skip;
@@ -34,48 +46,61 @@ function servingUpstreams(edge: RunningNginx, uri: string): string[] {
     .map((e) => e.upstream_addr.split(', ').pop() ?? '');
 }
 
-describeWithNginx('nginx edge in front of three instances', () => {
-  const spec = edgeTestFleetSpec(WORKSPACE_ROOT);
+describeWithNginx('nginx edge in front of three forms-api instances', () => {
+  let db: TestDatabase;
+  let environment: FormsApiEnvironment;
   let fleet: UpstreamFleet;
   let edge: RunningNginx;
+  let formPath: string;
 
   beforeAll(async () => {
-    fleet = await startFleet(spec, INSTANCES);
+    const main = builtFormsApiMain(WORKSPACE_ROOT);
+    db = await createTestDatabase({ label: 'nginx-edge' });
+    environment = formsApiEnvironment(db, 'nginx-edge');
+    fleet = await startFleet(formsApiFleetSpec(main, environment), INSTANCES);
     edge = await startNginx(nginx as string, { upstreams: fleet.addresses(), rateLimits: LIFTED_RATE_LIMITS });
+    const formId = await publishForm(edge.baseUrl, environment.adminKey, 'edge-contact');
+    formPath = `/api/forms/${encodeURIComponent(formId)}`;
   });
 
   afterAll(async () => {
     await edge?.stop();
     await fleet?.stop();
+    if (environment) await deleteRedisKeys(REDIS_URL, environment.queuePrefix);
+    await db?.drop();
   });
 
   it('spreads uncached requests over every instance', async () => {
-    const uri = `${spec.uncachedPath}?spread`;
+    const uri = `${UNCACHED_PATH}?spread`;
     for (let i = 0; i < 30; i++) expect((await get(`${edge.baseUrl}${uri}`)).status).toBe(200);
     const served = new Set(servingUpstreams(edge, uri));
     expect([...served].sort()).toEqual(fleet.addresses().sort());
   });
 
   it('serves a form read from the edge cache on the second request, honouring the ETag', async () => {
-    const url = `${edge.baseUrl}${spec.cachedFormPath}?cache-test`;
-    const first = await get(url);
+    const uri = `${formPath}?cache-test`;
+    const first = await get(`${edge.baseUrl}${uri}`);
     expect(first.status).toBe(200);
     expect(first.headers.get('x-cache-status')).toBe('MISS');
-    const second = await get(url);
+    expect(JSON.parse(first.body)).toMatchObject({ slug: 'edge-contact' });
+    const second = await get(`${edge.baseUrl}${uri}`);
     expect(second.status).toBe(200);
     expect(second.headers.get('x-cache-status')).toBe('HIT');
     expect(second.body).toBe(first.body);
+    // The cached copy answers with this request's id, not the one that filled the cache.
+    expect(second.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(second.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
     const etag = first.headers.get('etag');
     expect(etag).toBeTruthy();
-    const revalidated = await get(url, { 'If-None-Match': etag as string });
+    const revalidated = await get(`${edge.baseUrl}${uri}`, { 'If-None-Match': etag as string });
     expect(revalidated.status).toBe(304);
     expect(revalidated.headers.get('x-cache-status')).toBe('HIT');
     // Only the first request reached an instance.
-    expect(servingUpstreams(edge, `${spec.cachedFormPath}?cache-test`).filter((a) => a !== '')).toHaveLength(1);
+    expect(servingUpstreams(edge, uri).filter((a) => a !== '')).toHaveLength(1);
   });
 
   it('never shares a response to a request with credentials or a consistency token', async () => {
-    const url = `${edge.baseUrl}${spec.cachedFormPath}?bypass-test`;
+    const url = `${edge.baseUrl}${formPath}?bypass-test`;
     await get(url);
     const withToken = await get(url, { 'X-Consistency-Token': '0/16B3748' });
     expect(withToken.headers.get('x-cache-status')).toBe('BYPASS');
@@ -84,11 +109,11 @@ describeWithNginx('nginx edge in front of three instances', () => {
   });
 
   it('passes X-Request-Id through, and makes one when the caller sent none', async () => {
-    const given = await get(`${edge.baseUrl}${spec.uncachedPath}?rid`, { 'X-Request-Id': 'trace-abc-123' });
+    const given = await get(`${edge.baseUrl}${UNCACHED_PATH}?rid`, { 'X-Request-Id': 'trace-abc-123' });
     expect(given.headers.get('x-request-id')).toBe('trace-abc-123');
-    const made = await get(`${edge.baseUrl}${spec.uncachedPath}?rid`);
+    const made = await get(`${edge.baseUrl}${UNCACHED_PATH}?rid`);
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-    const logged = edge.accessLog().filter((e) => e.uri === `${spec.uncachedPath}?rid`);
+    const logged = edge.accessLog().filter((e) => e.uri === `${UNCACHED_PATH}?rid`);
     expect(logged.map((e) => e.request_id)).toEqual(['trace-abc-123', made.headers.get('x-request-id')]);
   });
 
@@ -100,15 +125,17 @@ describeWithNginx('nginx edge in front of three instances', () => {
   });
 
   it(`loses no GET when an instance is killed under load (${LOAD_REQUESTS} requests)`, async () => {
-    const uri = `${spec.uncachedPath}?under-load`;
+    // Each request reads the form under its own query string: a cache miss, so
+    // every one goes through to an instance and the API's read path.
+    const uri = (n: number) => `${formPath}?under-load=${n}`;
     const statuses: number[] = [];
     let next = 0;
     let killed = false;
     const victim = 0;
     async function client(): Promise<void> {
       while (next < LOAD_REQUESTS) {
-        next++;
-        const res = await get(`${edge.baseUrl}${uri}`).catch((e: Error) => ({ status: -1, body: e.message }));
+        const n = next++;
+        const res = await get(`${edge.baseUrl}${uri(n)}`).catch((e: Error) => ({ status: -1, body: e.message }));
         statuses.push(res.status);
         if (!killed && statuses.length >= KILL_AFTER_RESPONSES) {
           killed = true;
@@ -121,8 +148,11 @@ describeWithNginx('nginx edge in front of three instances', () => {
     expect(killed).toBe(true);
     expect(statuses).toHaveLength(LOAD_REQUESTS);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const log = edge.accessLog().filter((e) => e.uri.startsWith(`${formPath}?under-load=`));
+    expect(log).toHaveLength(LOAD_REQUESTS);
+    expect(log.every((e) => e.cache === 'MISS')).toBe(true);
     // The survivors took over: the last third of the requests went to them only.
-    const tail = servingUpstreams(edge, uri).slice(-LOAD_REQUESTS / 3);
+    const tail = log.slice(-LOAD_REQUESTS / 3).map((e) => e.upstream_addr.split(', ').pop());
     expect(tail).not.toContain(fleet.instances[victim].address);
   });
 });

@@ -1,5 +1,4 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, stopProcess, waitForHttpOk } from './processes';
 
@@ -16,10 +15,6 @@ export interface FleetSpec {
   instance(port: number, index: number): InstanceCommand;
   /** A GET that answers 200 once an instance can serve. */
   readyPath: string;
-  /** A form read the edge caches (the API answers it with Cache-Control public, s-maxage). */
-  cachedFormPath: string;
-  /** A GET the edge does not cache, to see which instance answers each request. */
-  uncachedPath: string;
 }
 
 export interface UpstreamInstance {
@@ -72,7 +67,10 @@ export async function startFleet(spec: FleetSpec, count: number): Promise<Upstre
   return fleet;
 }
 
-/** Small Node servers that answer like forms-api: what the edge tests use by default. */
+/**
+ * Small Node servers that answer like forms-api, for what a real instance cannot
+ * be made to do on cue: die in the middle of a request.
+ */
 export const fakeFormsApi: FleetSpec = {
   name: 'fake forms-api',
   instance: (port, index) => ({
@@ -80,34 +78,4 @@ export const fakeFormsApi: FleetSpec = {
     args: [join(__dirname, 'fake-forms-api.cjs'), String(port), `fake-${index}`],
   }),
   readyPath: '/health/live',
-  cachedFormPath: '/api/forms/edge-test-form',
-  uncachedPath: '/health/live',
 };
-
-/**
- * The built forms-api (`npx nx build forms-api`), for running the same edge tests
- * against real instances: set EDGE_TEST_UPSTREAM=forms-api and EDGE_TEST_FORM_ID to
- * a published form in the database that DATABASE_URL names.
- */
-export function builtFormsApi(workspaceRoot: string): FleetSpec {
-  const main = join(workspaceRoot, 'dist/apps/forms-api/main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx nx build forms-api\` first`);
-  const formId = process.env['EDGE_TEST_FORM_ID'];
-  if (!formId) throw new Error('EDGE_TEST_FORM_ID must name a published form when EDGE_TEST_UPSTREAM=forms-api');
-  return {
-    name: 'forms-api',
-    instance: (port) => ({
-      command: process.execPath,
-      args: [main],
-      env: { FORMS_API_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    }),
-    readyPath: '/health/ready',
-    cachedFormPath: `/api/forms/${encodeURIComponent(formId)}`,
-    uncachedPath: '/health/live',
-  };
-}
-
-/** The fleet the edge tests run against: fake instances unless EDGE_TEST_UPSTREAM=forms-api. */
-export function edgeTestFleetSpec(workspaceRoot: string): FleetSpec {
-  return process.env['EDGE_TEST_UPSTREAM'] === 'forms-api' ? builtFormsApi(workspaceRoot) : fakeFormsApi;
-}
