@@ -294,6 +294,27 @@ describe('ReplicaRouter on the local stack', () => {
     });
   });
 
+  describe('connections lost while in use', () => {
+    it('survives the server ending a connection a transaction holds, and keeps serving', async () => {
+      const logger = recordingLogger();
+      const router = makeRouter({ logger });
+      await router.start();
+      const transaction = router.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // Ended from outside while no query runs on it: pg emits 'error' on the
+        // checked-out client, which would end the process with no listener.
+        await router.write('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await tx.query('SELECT 1');
+      });
+      await expect(transaction).rejects.toThrow();
+      expect(logger.lines.map((line) => line.msg)).toContain('database connection lost while in use');
+      const { rows } = await router.write<{ ok: number }>('SELECT 1 AS ok');
+      expect(rows[0].ok).toBe(1);
+      await router.stop();
+    });
+  });
+
   describe('start-up and fallback', () => {
     it('starts with a replica that is down, sends reads to the others, and to the primary when none is left', async () => {
       const deadUrl = 'postgres://postgres@127.0.0.1:1/formscale';

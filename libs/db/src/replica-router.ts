@@ -301,7 +301,7 @@ export class ReplicaRouter {
 
   /** One statement on the primary; the result carries the consistency token, and the context's token moves to it. */
   async write<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<WriteResult<R>> {
-    const client = await this.primary.pool.connect();
+    const client = await this.checkOutPrimary();
     let broken: unknown;
     try {
       this.countPrimary();
@@ -312,7 +312,7 @@ export class ReplicaRouter {
       if (isConnectionError(error)) broken = error;
       throw error;
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.giveBack(broken);
     }
   }
 
@@ -325,7 +325,7 @@ export class ReplicaRouter {
     fn: (tx: TransactionClient) => Promise<T>,
     options: { isolation?: IsolationLevel } = {},
   ): Promise<Committed<T>> {
-    const client = await this.primary.pool.connect();
+    const client = await this.checkOutPrimary();
     let broken: unknown;
     try {
       this.countPrimary();
@@ -345,7 +345,7 @@ export class ReplicaRouter {
       if (isConnectionError(error)) broken = error;
       throw error;
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.giveBack(broken);
     }
   }
 
@@ -354,13 +354,40 @@ export class ReplicaRouter {
    * another pool) once it has committed; also advances the context's token.
    */
   async captureToken(): Promise<string> {
-    const client = await this.primary.pool.connect();
+    const client = await this.checkOutPrimary();
+    let broken: unknown;
     try {
       this.countPrimary();
       return await this.tokenAfterCommit(client);
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      throw error;
     } finally {
-      client.release();
+      client.giveBack(broken);
     }
+  }
+
+  /**
+   * A primary connection for the caller to hold. pg-pool listens for errors
+   * only on idle connections: a server that terminates a checked-out one (a
+   * restart, a fail-over, pg_terminate_backend) emits 'error' on it, which
+   * with no listener would end the process. The listener here notes the loss
+   * so the connection is destroyed, not pooled again, when it is given back.
+   */
+  private async checkOutPrimary(): Promise<PoolClient & { giveBack(error: unknown): void }> {
+    const client = await this.primary.pool.connect();
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.logger.warn({ node: 'primary', err: error.message }, 'database connection lost while in use');
+    };
+    client.on('error', onError);
+    return Object.assign(client, {
+      giveBack: (error: unknown) => {
+        client.removeListener('error', onError);
+        client.release(lost ?? (error instanceof Error ? error : undefined));
+      },
+    });
   }
 
   /** SELECT 1 on the primary, for readiness checks. */
