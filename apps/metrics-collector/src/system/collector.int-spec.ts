@@ -134,7 +134,9 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     [apiA, apiB, worker] = await Promise.all([
       startProcess('forms-api', `forms-api-a-${run}`, env),
       startProcess('forms-api', `forms-api-b-${run}`, env),
-      startProcess('worker', `worker-${run}`, env),
+      // The worker's own queue prefix: it is here for its HTTP figures, and on the
+      // shared prefix it would take the probe job the queue test needs waiting.
+      startProcess('worker', `worker-${run}`, { ...env, QUEUE_PREFIX: `{test-${run}-worker}` }),
     ]);
     processes.push(apiA, apiB, worker);
     await eventually('every instance in the collector', async () => {
