@@ -1,6 +1,6 @@
 import { collectorConfig, formsApiConfig, loadConfig } from '@formscale/config';
 import { eventChannel, METRICS_SAMPLE, MetricsSample, SCALING_DECISION } from '@formscale/contracts';
-import { closeEventsClient, createEventsClient, emitEvent, ObservabilityModule } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent, ObservabilityModule } from '@formscale/observability';
 import { RunningApp, startApp } from '@formscale/observability/testing';
 import { Queue } from 'bullmq';
 import { mkdirSync } from 'node:fs';
@@ -46,7 +46,7 @@ describe('the dashboard in headless Chromium', () => {
     await collector?.close();
     await queue.obliterate({ force: true });
     await queue.close();
-    await closeEventsClient(events);
+    await closeEventTransport(events);
   });
 
   it('draws data points on every chart once load is applied, and saves a screenshot', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { eventChannel, SCALING_SNAPSHOT, scalingSnapshotSchema } from '@formscale/contracts';
-import { closeEventsClient, createEventsClient, emitEvent } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent } from '@formscale/observability';
 import { CollectorState } from './collector-state';
 
 export interface SnapshotPublisherOptions {
@@ -35,7 +35,7 @@ export class SnapshotPublisher implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await closeEventsClient(this.client);
+    await closeEventTransport(this.client);
   }
 
   async publish(): Promise<void> {

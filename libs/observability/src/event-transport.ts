@@ -43,14 +43,21 @@ export async function emitEvent(client: ClientProxy, channel: string, payload: u
   }
 }
 
+/** What both ends of the Redis event transport have: ClientProxy and ServerRedis. */
+export interface EventTransport {
+  unwrap<T>(): T;
+  close(): unknown;
+}
+
 /**
- * Closes the client even when Redis is away: ClientRedis.close() sends QUIT,
- * which never completes on a connection that is reconnecting.
+ * Closes a ClientProxy or a ServerRedis even when Redis is away: their close()
+ * sends QUIT, which never completes on a connection that is reconnecting, so
+ * it is bounded and the connections are then dropped.
  */
-export async function closeEventsClient(client: ClientProxy): Promise<void> {
+export async function closeEventTransport(transport: EventTransport): Promise<void> {
   let connections: Redis[] = [];
   try {
-    connections = client.unwrap<Redis[]>();
+    connections = transport.unwrap<Redis[]>();
   } catch {
     // Never connected: nothing to close.
     return;
@@ -59,7 +66,7 @@ export async function closeEventsClient(client: ClientProxy): Promise<void> {
   const giveUp = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, EMIT_TIMEOUT_MS);
   });
-  await Promise.race([client.close(), giveUp]);
+  await Promise.race([transport.close(), giveUp]);
   clearTimeout(timer);
   for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import type { ClientProxy } from '@nestjs/microservices';
 import { eventChannel, METRICS_SAMPLE } from '@formscale/contracts';
 import type { Registry } from 'prom-client';
-import { closeEventsClient, createEventsClient, emitEvent } from './event-transport';
+import { closeEventTransport, createEventsClient, emitEvent } from './event-transport';
 import { METRICS_REGISTRY } from './metrics.module';
 import { SampleBuilder } from './metrics-sample';
 
@@ -49,7 +49,7 @@ export class SamplePublisher implements OnApplicationBootstrap, OnApplicationShu
     clearInterval(this.timer);
     await this.publish(true);
     this.builder.stop();
-    await closeEventsClient(this.client);
+    await closeEventTransport(this.client);
   }
 
   /** Takes and sends one sample; a failed send is logged and its deltas are lost, as for any event. */

@@ -7,8 +7,7 @@ import {
   SCALING_DECISION,
   scalingDecisionSchema,
 } from '@formscale/contracts';
-import { redisTransportOptions } from '@formscale/observability';
-import type { Redis } from 'ioredis';
+import { closeEventTransport, redisTransportOptions } from '@formscale/observability';
 import type { z } from 'zod';
 import { CollectorState } from '../collector-state';
 
@@ -16,9 +15,6 @@ export interface EventSubscriberOptions {
   redisUrl: string;
   eventsPrefix: string;
 }
-
-// A healthy Redis answers QUIT at once; this only bounds a shutdown while it is away.
-const CLOSE_TIMEOUT_MS = 2000;
 
 export const EVENT_SUBSCRIBER_OPTIONS = Symbol('EVENT_SUBSCRIBER_OPTIONS');
 
@@ -62,20 +58,7 @@ export class EventSubscriber implements OnApplicationBootstrap, OnApplicationShu
     });
   }
 
-  /** QUIT never completes on a connection that is reconnecting, so closing is bounded and then forced. */
   async onApplicationShutdown(): Promise<void> {
-    let connections: Redis[] = [];
-    try {
-      connections = this.server.unwrap<Redis[]>();
-    } catch {
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-    });
-    await Promise.race([this.server.close(), giveUp]);
-    clearTimeout(timer);
-    for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
+    await closeEventTransport(this.server);
   }
 }

@@ -5,7 +5,7 @@ import {
   ScalingSnapshot,
   scalingSnapshotSchema,
 } from '@formscale/contracts';
-import { closeEventsClient, createEventsClient, emitEvent, HTTP_DURATION_BUCKETS } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent, HTTP_DURATION_BUCKETS } from '@formscale/observability';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -224,7 +224,7 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();
-      await closeEventsClient(client);
+      await closeEventTransport(client);
     }
   });
 

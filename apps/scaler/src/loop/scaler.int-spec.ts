@@ -1,6 +1,6 @@
 import { scalerConfig, loadConfig } from '@formscale/config';
 import { eventChannel, SCALING_DECISION, SCALING_SNAPSHOT, scalingDecisionSchema, type ScalingDecision, type ScalingSnapshot } from '@formscale/contracts';
-import { closeEventsClient, createEventsClient, emitEvent } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent } from '@formscale/observability';
 import { startApp, type RunningApp } from '@formscale/observability/testing';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -99,7 +99,7 @@ describe('scaler service loop and leader lease', () => {
 
   afterAll(async () => {
     await Promise.all([...running].map((app) => app.close()));
-    await closeEventsClient(publisher);
+    await closeEventTransport(publisher);
     subscriber.disconnect();
     await redis.del(`${prefix}scaler:leader`);
     redis.disconnect();

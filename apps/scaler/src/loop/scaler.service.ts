@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ServerRedis, type ClientProxy } from '@nestjs/microservices';
 import { eventChannel, SCALING_DECISION, SCALING_SNAPSHOT, scalingSnapshotSchema } from '@formscale/contracts';
-import { closeEventsClient, createEventsClient, emitEvent, METRICS_REGISTRY, redisTransportOptions } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent, METRICS_REGISTRY, redisTransportOptions } from '@formscale/observability';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ScalingBackend } from '../backends/backend';
@@ -20,9 +20,6 @@ export interface ScalerServiceOptions {
 }
 
 export const SCALER_SERVICE_OPTIONS = Symbol('SCALER_SERVICE_OPTIONS');
-
-// A healthy Redis answers QUIT at once; this only bounds a shutdown while it is away.
-const CLOSE_TIMEOUT_MS = 2000;
 
 /**
  * The scaler's moving parts: the leader lease, the scaling.snapshot listener
@@ -104,26 +101,9 @@ export class ScalerService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationShutdown(): Promise<void> {
     await this.lease.stop();
-    await this.closeServer();
-    await closeEventsClient(this.events);
+    await closeEventTransport(this.server);
+    await closeEventTransport(this.events);
     this.leaseRedis.disconnect();
     await Promise.all([...this.options.backends.values()].map((backend) => backend.close()));
-  }
-
-  /** QUIT never completes on a connection that is reconnecting, so closing is bounded and then forced. */
-  private async closeServer(): Promise<void> {
-    let connections: Redis[] = [];
-    try {
-      connections = this.server.unwrap<Redis[]>();
-    } catch {
-      return;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-    });
-    await Promise.race([this.server.close(), giveUp]);
-    clearTimeout(timer);
-    for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
   }
 }
