@@ -18,6 +18,7 @@ import {
 import { CircuitBreaker } from './circuit-breaker';
 import { coarseNow } from './coarse-clock';
 import { encodeInvalidation, InvalidationSubscriber } from './invalidation-bus';
+import { L2ReadBatcher } from './l2-read-batcher';
 
 /** Returns the value, or `null`/`undefined` for "not found" (cached as a negative entry). */
 export type CacheLoader<T> = () => Promise<T | null | undefined> | T | null | undefined;
@@ -83,6 +84,7 @@ export class MultiLayerCache {
   private readonly tagIndex = new Map<string, Set<string>>();
   private readonly redis: Redis | undefined;
   private readonly subscriber: Redis | undefined;
+  private readonly l2Reads: L2ReadBatcher | undefined;
   private readonly valuePrefix: string;
   private readonly tagPrefix: string;
   private readonly lockPrefix: string;
@@ -132,6 +134,7 @@ export class MultiLayerCache {
       });
     }
     if (s.redisUrl === false) {
+      this.l2Reads = undefined;
       this.subscribed = Promise.resolve();
       return;
     }
@@ -143,6 +146,7 @@ export class MultiLayerCache {
       retryStrategy: (attempt) => Math.min(attempt * 100, s.reconnectMaxDelayMs),
       connectionName: `cache-${this.instanceId}`,
     });
+    this.l2Reads = new L2ReadBatcher(this.redis);
     this.redis.on('error', (err: Error) => this.onRedisError(err));
     this.redis.on('ready', () => {
       this.redisDownLogged = false;
@@ -321,7 +325,7 @@ export class MultiLayerCache {
     return flight.promise;
   }
 
-  // The L2 hit path: one GET, one JSON.parse and this one promise; it is what bench:cache measures.
+  // The L2 hit path: one batched read, one JSON.parse and this one promise; it is what bench:cache measures.
   private async fetch(
     key: string,
     loader: CacheLoader<unknown>,
@@ -329,12 +333,12 @@ export class MultiLayerCache {
     flight: Flight<unknown>,
   ): Promise<unknown> {
     try {
-      const redis = this.redis;
-      if (redis !== undefined) {
+      const l2Reads = this.l2Reads;
+      if (l2Reads !== undefined) {
         let raw: string | null = null;
         if (this.l2Usable()) {
           try {
-            raw = await redis.get(this.valuePrefix + key);
+            raw = await l2Reads.read(this.valuePrefix + key);
             this.breaker.recordSuccess();
           } catch (err) {
             this.l2Failed(err);
@@ -631,7 +635,7 @@ export class MultiLayerCache {
       return undefined;
     }
     try {
-      const raw = await (this.redis as Redis).get(this.valuePrefix + key);
+      const raw = await (this.l2Reads as L2ReadBatcher).read(this.valuePrefix + key);
       this.breaker.recordSuccess();
       return raw ?? undefined;
     } catch (err) {
