@@ -65,7 +65,9 @@ describe('primary stopped and started again (own PostgreSQL, forms-api and worke
     // One submission end to end first: the API now serves the form from its cache.
     const before = await submitThroughApi(api.url, formId, 0);
     expect(before.status).toBe(202);
-    await waitUntil(async () => (await count(formId)).rows === 1, BOUND_MS, async () => JSON.stringify(await count(formId)));
+    // Completed, not only stored: the job leaves the active set just after its batch commits.
+    await waitUntil(async () => (await queue.getJobState(before.id ?? '')) === 'completed', BOUND_MS, async () => JSON.stringify(await count(formId)));
+    expect((await count(formId)).rows).toBe(1);
 
     await primary.stop('fast');
     const warningsBefore = worker.output.filter((line) => line.includes('database unavailable')).length;
