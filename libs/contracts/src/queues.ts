@@ -40,6 +40,32 @@ export const webhookJobSchema = z.object({
 });
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
 
+/*
+ * Job ids are part of the contract: a submission job's id is its submission
+ * id, a webhook job's id names the (submission, endpoint) pair, so adding the
+ * same work twice adds one job. Whoever looks a job up by id (the dead-letter
+ * admin endpoints) can tell a malformed id from an unknown one.
+ */
+
+/** One webhook job per (submission, endpoint). BullMQ ids may not contain ':'. */
+export function webhookJobId(job: Pick<WebhookJob, 'submissionId' | 'endpointId'>): string {
+  return `${job.submissionId}_${job.endpointId}`;
+}
+
+const UUID_TEXT = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+/** The shape of a job id in each queue (lower-case, as the producers make them). */
+export const JOB_ID_PATTERNS: Readonly<Record<QueueName, RegExp>> = {
+  [SUBMISSIONS_QUEUE]: new RegExp(`^${UUID_TEXT}$`),
+  [WEBHOOKS_QUEUE]: new RegExp(`^${UUID_TEXT}_${UUID_TEXT}$`),
+};
+
+/** What a job id of the queue looks like, for messages that tell a caller what to send. */
+export const JOB_ID_FORMATS: Readonly<Record<QueueName, string>> = {
+  [SUBMISSIONS_QUEUE]: 'the submission id (a UUID)',
+  [WEBHOOKS_QUEUE]: '<submission id>_<endpoint id> (two UUIDs joined by _)',
+};
+
 /** Every job name each queue carries; the worker refuses to start unless each has exactly one handler. */
 export const JOB_NAMES_BY_QUEUE: Readonly<Record<QueueName, readonly string[]>> = {
   [SUBMISSIONS_QUEUE]: [PERSIST_SUBMISSION_JOB],

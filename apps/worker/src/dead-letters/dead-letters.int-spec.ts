@@ -1,21 +1,35 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PERSIST_SUBMISSION_JOB, SUBMISSION_JOB_OPTIONS } from '@formscale/contracts';
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { inspectDeadLetter, listDeadLetters, purgeDeadLetters, replayDeadLetter } from '@formscale/queue';
 import type { Queue } from 'bullmq';
 import { createPublishedForm, queryOne, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix, waitUntil } from '../testing/fixtures';
 import { startWorkerProcess, type WorkerProcess } from '../testing/worker-process';
-import { inspectDeadLetter, listDeadLetters, purgeDeadLetters, replayDeadLetter } from './dead-letters';
 
 const BOUND_MS = 60_000;
+const ROOT = join(__dirname, '../../../..');
+
+/** `npm run dead-letters -- <args>` as a user runs it; stdout parsed as JSON. */
+async function deadLettersCli(prefix: string, args: string[]): Promise<unknown> {
+  const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'dead-letters', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' },
+  });
+  return JSON.parse(stdout);
+}
 
 describe('poison jobs and dead letters (worker process)', () => {
   let db: TestDatabase;
   let queue: Queue;
   let worker: WorkerProcess;
+  let prefix: string;
 
   beforeAll(async () => {
     db = await createTestDatabase({ label: 'worker-dead-letters', replicaUrls: [] });
-    const prefix = testQueuePrefix('dead');
+    prefix = testQueuePrefix('dead');
     queue = submissionQueue(prefix);
     worker = await startWorkerProcess({ DATABASE_URL: db.url, DATABASE_REPLICA_URLS: '', REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' });
   });
@@ -47,7 +61,9 @@ describe('poison jobs and dead letters (worker process)', () => {
     }
     await waitUntil(async () => (await inspectDeadLetter(queue, poison.submissionId)) !== undefined, BOUND_MS, () => 'poison job never failed');
     expect((await inspectDeadLetter(queue, poison.submissionId))?.attemptsMade).toBe(1);
-    expect((await listDeadLetters(queue)).map((letter) => letter.id)).toContain(poison.submissionId);
+    expect((await listDeadLetters(queue)).items.map((letter) => letter.id)).toContain(poison.submissionId);
+    // The npm script shows the same dead letter.
+    expect(await deadLettersCli(prefix, ['show', poison.submissionId])).toMatchObject({ id: poison.submissionId, attemptsMade: 1, data: poison });
     // Its batch neighbour was stored all the same.
     await waitUntil(async () => (await rows(good.submissionId)) === 1, BOUND_MS, () => 'good job not stored');
     expect(await rows(poison.submissionId)).toBe(0);
@@ -62,8 +78,10 @@ describe('poison jobs and dead letters (worker process)', () => {
     expect(stats.n).toBe(2);
   });
 
-  it('purges the dead letters', async () => {
-    expect(await purgeDeadLetters(queue)).toBeGreaterThanOrEqual(1);
-    expect(await listDeadLetters(queue)).toEqual([]);
+  it('purges the dead letters, from the npm script too', async () => {
+    expect(await deadLettersCli(prefix, ['list'])).toMatchObject({ total: 1, items: [{ data: { formId: 'not-a-uuid' } }] });
+    expect(await deadLettersCli(prefix, ['purge'])).toEqual({ purged: 1, queue: 'submissions' });
+    expect(await listDeadLetters(queue)).toMatchObject({ items: [], total: 0 });
+    expect(await purgeDeadLetters(queue)).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import {
   SUBMISSIONS_QUEUE,
   WEBHOOKS_QUEUE,
   submissionJobSchema,
+  webhookJobId,
   type SubmissionJob,
   type WebhookJob,
 } from '@formscale/contracts';
@@ -17,7 +18,7 @@ import { z } from 'zod';
 import { CacheInvalidationPublisher } from '../cache/cache-invalidation.publisher';
 import { DatabaseService } from '../database.service';
 import { dispatch, type HandlerRegistration } from '../jobs/job-handlers';
-import { webhookJobId, webhookJobOptions } from '../webhooks/webhook-job';
+import { webhookJobOptions } from '../webhooks/webhook-job';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker-config';
 import { MicroBatcher } from './micro-batcher';
 import { persistIsolatingBadRows, type PersistOutcome } from './persist-submissions';

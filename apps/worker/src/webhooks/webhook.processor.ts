@@ -1,6 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { DELIVER_WEBHOOK_JOB, WEBHOOKS_QUEUE, webhookJobSchema, type WebhookJob } from '@formscale/contracts';
+import type { WebhookDeliveryStatus } from '@formscale/db';
 import { Job, UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { DatabaseService } from '../database.service';
@@ -24,21 +25,36 @@ export interface SubmissionCreatedWebhook {
 /** The receiver answered, but not with 2xx: its attempt is already recorded. */
 class ReceiverAnsweredError extends Error {}
 
+/** The endpoint's URL cannot be called at all; retrying cannot change that. */
+class UnusableUrlError extends Error {}
+
+function webhookUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UnusableUrlError(`webhook endpoint URL ${JSON.stringify(text)} is not a URL; fix the endpoint`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UnusableUrlError(`webhook endpoint URL ${url.origin} uses ${url.protocol}, not http or https; fix the endpoint`);
+  }
+  return url;
+}
+
 type DeliveryResult = { readonly status: 'delivered'; readonly responseStatus: number } | { readonly status: 'skipped'; readonly reason: string };
 
 /*
- * The delivery row per (endpoint, submission) is the log: attempts counts every
- * try, response_status and last_error describe the latest, status ends as
- * succeeded or failed. A succeeded row makes a re-run job a no-op.
+ * The delivery log: one row per attempt, numbered from 1 per (endpoint,
+ * submission), written once the attempt has an outcome. A succeeded row makes
+ * a re-run job (a replay, a stalled job run again) a no-op. Two runs of the
+ * same job at once would both take the next number; the unique key fails the
+ * second, and its job retries.
  */
-const CLAIM_DELIVERY = `
-  INSERT INTO webhook_deliveries (endpoint_id, submission_id) VALUES ($1, $2)
-  ON CONFLICT (endpoint_id, submission_id) DO UPDATE SET updated_at = now()
-  RETURNING status`;
+const ALREADY_DELIVERED = `
+  SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1 AND submission_id = $2 AND status = 'succeeded') AS delivered`;
 const RECORD_ATTEMPT = `
-  UPDATE webhook_deliveries SET attempts = attempts + 1, status = $3, response_status = $4, last_error = $5,
-    delivered_at = CASE WHEN $3 = 'succeeded' THEN now() ELSE delivered_at END, updated_at = now()
-  WHERE endpoint_id = $1 AND submission_id = $2`;
+  INSERT INTO webhook_deliveries (endpoint_id, submission_id, attempt, status, response_status, error)
+  SELECT $1, $2, coalesce(max(attempt), 0) + 1, $3, $4, $5 FROM webhook_deliveries WHERE endpoint_id = $1 AND submission_id = $2`;
 
 @Processor(WEBHOOKS_QUEUE, { autorun: false })
 export class WebhookProcessor extends WorkerHost {
@@ -73,18 +89,15 @@ export class WebhookProcessor extends WorkerHost {
     );
     const target = endpoint.rows[0];
     if (target === undefined || !target.active) return { status: 'skipped', reason: 'endpoint removed or inactive' };
-    const claim = await db.write<{ status: string }>(CLAIM_DELIVERY, [payload.endpointId, payload.submissionId]);
-    if (claim.rows[0]?.status === 'succeeded') return { status: 'skipped', reason: 'already delivered' };
+    const delivered = await db.write<{ delivered: boolean }>(ALREADY_DELIVERED, [payload.endpointId, payload.submissionId]);
+    if (delivered.rows[0]?.delivered === true) return { status: 'skipped', reason: 'already delivered' };
 
     const body = JSON.stringify(await this.event(payload));
-    const isLastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const record = (status: 'succeeded' | 'pending' | 'failed', responseStatus: number | null, error: string | null) =>
+    const record = (status: WebhookDeliveryStatus, responseStatus: number | null, error: string | null) =>
       db.write(RECORD_ATTEMPT, [payload.endpointId, payload.submissionId, status, responseStatus, error]);
 
-    let url: URL;
     try {
-      url = new URL(target.url);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`scheme ${url.protocol} is not http or https`);
+      const url = webhookUrl(target.url);
       const addresses = await resolveAllowedDestination(url, {
         allowLoopback: this.config.webhookAllowLoopback,
         allowPrivate: this.config.webhookAllowPrivate,
@@ -102,18 +115,18 @@ export class WebhookProcessor extends WorkerHost {
         this.config.webhookTimeoutMs,
       );
       if (response.status < 200 || response.status >= 300) {
-        await record(isLastAttempt ? 'failed' : 'pending', response.status, `receiver answered ${response.status}`);
+        await record('failed', response.status, `receiver answered ${response.status}`);
         throw new ReceiverAnsweredError(`webhook receiver ${url.origin} answered ${response.status}; will retry with backoff`);
       }
       await record('succeeded', response.status, null);
       return { status: 'delivered', responseStatus: response.status };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof RefusedDestinationError || error instanceof TypeError) {
-        await record('failed', null, message);
+      if (error instanceof RefusedDestinationError || error instanceof UnusableUrlError) {
+        await record(error instanceof RefusedDestinationError ? 'refused' : 'failed', null, message);
         throw new UnrecoverableError(message);
       }
-      if (!(error instanceof ReceiverAnsweredError)) await record(isLastAttempt ? 'failed' : 'pending', null, message);
+      if (!(error instanceof ReceiverAnsweredError)) await record('failed', null, message);
       this.logger.warn({ msg: 'webhook attempt failed', jobId: job.id, attempt: job.attemptsMade + 1, err: message });
       throw error;
     }

@@ -152,3 +152,5 @@ function testDatabaseName(label: string): string {
 }
 
 export { pauseReplay, resumeReplay, startThrowawayReplica, type ThrowawayReplica } from './throwaway-replica';
+export { startThrowawayPrimary, type ThrowawayPrimary } from './throwaway-primary';
+export type { ThrowawayCluster } from './throwaway-cluster';

@@ -1,6 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
-import { createServer } from 'node:net';
 import { createHttpApp } from '../http-app';
+
+export { closedPort } from './ports';
+export { builtAppMain, startAppProcess, type AppProcess, type AppProcessOptions } from './app-process';
 
 export interface RunningApp {
   url: string;
@@ -16,15 +18,6 @@ export async function startApp(module: DynamicModule): Promise<RunningApp> {
   return { url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
 }
 
-/** A loopback port with nothing listening on it, for "dependency unreachable" tests. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('could not reserve a port');
-  return address.port;
-}
 
 export interface ReadinessBody {
   status: 'ok' | 'error';
