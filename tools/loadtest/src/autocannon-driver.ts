@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { LatencyHistogram } from './histogram';
+import { RequestLedger } from './request-ledger';
 import type { ClientResult } from './run-result';
 import type { PlannedRequest } from './workload';
 
@@ -19,6 +20,13 @@ const REQUEST_TIMEOUT_SECONDS = 10;
 
 const ID_IN_BODY = /"id"\s*:\s*"([0-9a-f-]{36})"/;
 
+/** A header of a response as autocannon hands it over: raw names, so any case. */
+function header(headers: Record<string, unknown> | undefined, name: string): unknown {
+  if (headers === undefined) return undefined;
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  return key === undefined ? undefined : headers[key];
+}
+
 /** Runs the load in this process with autocannon; latencies and statuses are counted per response. */
 export async function runAutocannon(settings: DriverSettings): Promise<ClientResult> {
   const histogram = new LatencyHistogram();
@@ -26,6 +34,10 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
   const edgeCache: Record<string, number> = {};
   const acceptedIds: string[] = [];
   let socketErrors = 0;
+  const ledgers: RequestLedger[] = [];
+  let lost = 0;
+  let inFlightAtStop = 0;
+  const fixedCount = settings.requests !== undefined;
   const started = performance.now();
 
   let finished!: (result: autocannon.Result) => void;
@@ -40,6 +52,21 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
     ...(settings.requests === undefined ? { duration: settings.durationSeconds } : { amount: settings.requests }),
     ...(settings.rate === undefined ? {} : { overallRate: settings.rate }),
     timeout: REQUEST_TIMEOUT_SECONDS,
+    // Its types name only three of the events a client emits (lib/httpClient.js emits these too).
+    setupClient: (client) => {
+      const ledger = new RequestLedger();
+      ledgers.push(ledger);
+      const events = client as NodeJS.EventEmitter;
+      events.on('request', () => ledger.onSent());
+      events.on('response', () => ledger.onAnswered());
+      events.on('connError', () => ledger.onFailed());
+      events.on('timeout', () => ledger.onFailed());
+      events.once('done', () => {
+        const end = ledger.finish(!fixedCount);
+        lost += end.lost;
+        inFlightAtStop += end.inFlight;
+      });
+    },
     requests: [
       {
         setupRequest: (request) => {
@@ -53,7 +80,7 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
           };
         },
         onResponse: (status, body, _context, headers) => {
-          const cache = headers?.['x-cache-status'] ?? headers?.['X-Cache-Status'];
+          const cache = header(headers, 'x-cache-status');
           if (typeof cache === 'string') edgeCache[cache] = (edgeCache[cache] ?? 0) + 1;
           if (status === 202) {
             const id = ID_IN_BODY.exec(body)?.[1];
@@ -87,6 +114,9 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
     // autocannon counts time-outs among its errors too.
     socketErrors: Math.max(0, socketErrors - result.timeouts),
     timeouts: result.timeouts,
+    sent: ledgers.reduce((sum, ledger) => sum + ledger.sent, 0),
+    closedUnanswered: lost,
+    inFlightAtStop,
     edgeCache,
     acceptedIds,
   };

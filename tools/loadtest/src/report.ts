@@ -62,9 +62,10 @@ export function renderMarkdown(report: LoadTestReport): string {
     `| latency p50 / p95 / p99 / max | ${ms(c.latencyMs.p50)} / ${ms(c.latencyMs.p95)} / ${ms(c.latencyMs.p99)} / ${ms(c.latencyMs.max)} |`,
     `| errors (5xx, 429, no answer) | ${int(c.errors)} (${pct(c.errorRate)}) |`,
     `| by status | ${Object.entries(c.statuses).map(([status, n]) => `${status}: ${int(n)}`).join(', ') || 'none'} |`,
-    `| socket errors / time-outs | ${int(c.socketErrors)} / ${int(c.timeouts)} |`,
+    `| no answer: socket errors / time-outs / connection closed by the server | ${int(c.socketErrors)} / ${int(c.timeouts)} / ${int(c.closedUnanswered)} |`,
     `| nginx cache (X-Cache-Status) | ${Object.keys(c.edgeCache).length === 0 ? 'no header seen (no nginx in front?)' : `${Object.entries(c.edgeCache).map(([k, n]) => `${k}: ${int(n)}`).join(', ')}; hit rate ${pct(c.edgeHitRate)}`} |`,
   ];
+  if (c.sent !== undefined) lines.push(`| sent | ${int(c.sent)}${c.inFlightAtStop > 0 ? ` (${int(c.inFlightAtStop)} still in flight when the run stopped)` : ''} |`);
   if (report.serverRequests !== undefined) lines.push(`| requests counted by forms-api | ${int(report.serverRequests)} |`);
   lines.push('', '## Server side (metrics collector, last minute)', '');
   const services = Object.entries(report.server.services);

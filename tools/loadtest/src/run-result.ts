@@ -11,22 +11,28 @@ export interface ClientResult {
   /** Requests that got no HTTP answer: connection errors and time-outs. */
   socketErrors: number;
   timeouts: number;
+  /** Requests written to the wire (autocannon; wrk does not say). */
+  sent?: number;
+  /** Sent on a connection the server was closing, so never answered (see request-ledger.ts). */
+  closedUnanswered: number;
+  /** Still in flight when a duration run stopped: neither answered nor an error. */
+  inFlightAtStop: number;
   /** X-Cache-Status values nginx sent (HIT, MISS, EXPIRED, ...), counted per response. */
   edgeCache: Record<string, number>;
   /** Submission ids answered 202. */
   acceptedIds: string[];
 }
 
-/** Answers that are not what a healthy system gives: 5xx, 429, and no answer at all. */
+/** Answers that are not what a healthy system gives: 5xx, 429, and no answer at all (of any kind). */
 export function errorCount(result: ClientResult): number {
   const bad = Object.entries(result.statuses)
     .filter(([status]) => Number(status) >= 500 || status === '429')
     .reduce((sum, [, n]) => sum + n, 0);
-  return bad + result.socketErrors + result.timeouts;
+  return bad + result.socketErrors + result.timeouts + result.closedUnanswered;
 }
 
 export function errorRate(result: ClientResult): number {
-  const attempts = result.requests + result.socketErrors + result.timeouts;
+  const attempts = result.requests + result.socketErrors + result.timeouts + result.closedUnanswered;
   return attempts === 0 ? 0 : errorCount(result) / attempts;
 }
 

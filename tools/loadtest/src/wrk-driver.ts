@@ -140,6 +140,10 @@ export function parseWrkOutput(stdout: string): ClientResult {
     statuses: raw.statuses,
     socketErrors: raw.connectErrors + raw.readErrors + raw.writeErrors,
     timeouts: raw.timeouts,
+    // wrk reconnects before writing after an answer that closes its connection, and counts
+    // a close with a request in flight as a read error: nothing goes unreported.
+    closedUnanswered: 0,
+    inFlightAtStop: 0,
     edgeCache: raw.cache,
     acceptedIds: raw.ids,
   };
