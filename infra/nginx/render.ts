@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
 import { z } from 'zod';
 
@@ -227,6 +228,18 @@ export function writeNginxConfig(confDir: string, options: NginxConfigOptions): 
   writeFileSync(confPath, renderNginxConfig(options));
   writeFileSync(rateLimitsPath, renderRateLimitsConfig(o.rateLimits));
   return { confPath, rateLimitsPath };
+}
+
+/**
+ * The `-g` directives for an nginx that a local tool runs in the foreground
+ * (npm start, bench:scaling) with its prefix in the clone. Started by root,
+ * nginx runs its workers as `nobody`, who cannot enter a clone under a private
+ * folder (/root, a mkdtemp folder): the cache there cannot be written, every
+ * cached read answers 500 and nginx closes the connection after it. The
+ * workers run as the user who started them instead, like the apps beside them.
+ */
+export function foregroundGlobals(uid: number | undefined = process.getuid?.(), username = userInfo().username): string {
+  return uid === 0 ? `daemon off; user ${username};` : 'daemon off;';
 }
 
 /**

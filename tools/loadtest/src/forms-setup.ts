@@ -78,3 +78,25 @@ export async function createPublishedForms(url: string, adminKey: string, count:
   await Promise.all(Array.from({ length: Math.min(SETUP_CONCURRENCY, count) }, worker));
   return ids;
 }
+
+/**
+ * One read of a form before the load: a target that already fails it would
+ * only measure that failure (nginx answering 500 when its workers cannot
+ * write their cache folder, say), so the run stops here and says so.
+ */
+export async function checkFormRead(url: string, formId: string): Promise<void> {
+  const path = `/api/forms/${formId}`;
+  let response: Response;
+  try {
+    response = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw new Error(`setup: GET ${path} got no answer from ${url} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const text = await response.text();
+  if (response.status !== 200) {
+    throw new Error(
+      `setup: GET ${path} answered ${response.status} before the load started, so the run would only measure that failure: ` +
+        `${text.replace(/\s+/g, ' ').slice(0, 300)}. Fix the target first; behind nginx its error.log says why.`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { runAutocannon } from './autocannon-driver';
 import { verifyExactlyOnce, type ExactlyOnceResult } from './exactly-once';
-import { createPublishedForms } from './forms-setup';
+import { checkFormRead, createPublishedForms } from './forms-setup';
 import { ensureOpenFiles } from './open-files';
 import type { LoadTestOptions } from './options';
 import { progressReporter } from './progress';
@@ -33,6 +33,7 @@ export async function runLoadTest(options: LoadTestOptions, hooks: RunHooks = {}
   const runId = randomBytes(4).toString('hex');
   log(`setup: creating and publishing ${options.forms} forms through ${options.url}/api/admin ...`);
   const formIds = await createPublishedForms(options.url, options.adminKey, options.forms, runId);
+  await checkFormRead(options.url, formIds[0] as string);
 
   const serverBefore = options.metricsUrl === undefined ? undefined : await readServerRequestCount(options.metricsUrl);
   log(`running ${options.scenario} with ${options.driver} ...`);

@@ -6,12 +6,15 @@ describe('bench:scaling on a tiny run', () => {
       { connections: 4, durationSeconds: 1, requests: 60, forms: 3, apiInstances: 2, seed: 7, drainTimeoutSeconds: 1 },
       () => undefined,
     );
-    expect(result.before.client.requests).toBe(60);
-    // Through nginx, autocannon's amount ends the run with some of the 60
-    // unanswered and uncounted (seen on a fresh clone: 34); an open point of
-    // the load-test issue. Both columns must still be measured.
-    expect(result.after.client.requests).toBeGreaterThan(0);
-    expect(result.after.client.requests).toBeLessThanOrEqual(60);
+    // Every planned request is accounted for: answered, or counted under one
+    // kind of no-answer (a busy 2-core machine may refuse a few at start-up).
+    for (const phase of [result.before, result.after]) {
+      const { sent, requests, socketErrors, timeouts, closedUnanswered, statuses } = phase.client;
+      expect(sent).toBe(60);
+      expect(requests + socketErrors + timeouts + closedUnanswered).toBe(60);
+      expect(requests).toBeGreaterThan(0);
+      expect(Object.keys(statuses).filter((status) => Number(status) >= 500)).toEqual([]);
+    }
     // The before run has no nginx in front; the after run's reads carry nginx's cache status.
     expect(Object.keys(result.before.client.edgeCache)).toEqual([]);
     expect(Object.keys(result.after.client.edgeCache).length).toBeGreaterThan(0);

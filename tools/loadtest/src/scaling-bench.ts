@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
+import { foregroundGlobals, LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
 import { createTestDatabase } from '@formscale/db/testing';
 import { parseOptions } from './options';
 import { freePort, startApp, startProcess, type RunningProcess } from './processes';
@@ -59,8 +59,7 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
   };
   const outDir = join(REPO_ROOT, 'reports', 'loadtest');
   const running: RunningProcess[] = [];
-  // Under the clone like the stack's .data/nginx: nginx's workers (an unprivileged user when
-  // started as root) must reach the cache folder, which a private temp folder would not allow.
+  // Under the clone like the stack's .data/nginx; foregroundGlobals lets nginx's workers reach it.
   const nginxDir = join(REPO_ROOT, '.data', `bench-scaling-nginx-${prefix}`);
   try {
     log('before: one forms-api process, FORMS_API_MODE=naive (no cache, no replicas, submissions written in the request)');
@@ -89,7 +88,7 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
     });
     const edgeUrl = `http://127.0.0.1:${port}`;
     running.push(
-      await startProcess('nginx', nginx, ['-p', `${nginxDir}/`, '-c', confPath, '-e', join(nginxDir, 'logs', 'early-error.log'), '-g', 'daemon off;'], {}, edgeUrl, `http://127.0.0.1:${statusPort}/healthz`),
+      await startProcess('nginx', nginx, ['-p', `${nginxDir}/`, '-c', confPath, '-e', join(nginxDir, 'logs', 'early-error.log'), '-g', foregroundGlobals()], {}, edgeUrl, `http://127.0.0.1:${statusPort}/healthz`),
     );
     const after = (await runLoadTest(parseOptions(loadArgs(settings, edgeUrl, db.url, outDir, 'scaling-after'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
     writeReport(after);

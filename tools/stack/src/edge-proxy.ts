@@ -1,4 +1,4 @@
-import { writeNginxConfig } from '@formscale/infra/nginx';
+import { foregroundGlobals, writeNginxConfig } from '@formscale/infra/nginx';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { AppSpec } from './app-processes';
@@ -36,7 +36,7 @@ export function edgeProxySpec(nginx: string, root: string, options: EdgeProxyOpt
   return {
     name: 'nginx',
     command: nginx,
-    args: ['-p', `${prefix}/`, '-c', confPath, '-e', join(prefix, 'logs', 'early-error.log'), '-g', 'daemon off;'],
+    args: ['-p', `${prefix}/`, '-c', confPath, '-e', join(prefix, 'logs', 'early-error.log'), '-g', foregroundGlobals()],
     url: `http://127.0.0.1:${options.port}`,
     readyUrl: `http://127.0.0.1:${options.statusPort}/healthz`,
     env: {},
