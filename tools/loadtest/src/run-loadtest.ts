@@ -73,7 +73,7 @@ export async function runLoadTest(options: LoadTestOptions, hooks: RunHooks = {}
   if ((client.statuses['429'] ?? 0) > 0) {
     notes.push(
       '429 answers came from rate limits (nginx per address, forms-api RATE_LIMIT_SUBMISSIONS): all load comes from one address here. ' +
-        'Lift them for a load test (infra/nginx LIFTED_RATE_LIMITS, RATE_LIMIT_SUBMISSIONS=1000000000), as bench:scaling does.',
+        'Lift them for a load test: start the system with STACK_PROFILE=loadtest npm start (bench:scaling lifts them itself).',
     );
   }
   return { report: buildReport(options, client, server, { serverRequests, exactlyOnce, notes }), formIds, acceptedIds: client.acceptedIds };

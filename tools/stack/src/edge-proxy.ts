@@ -1,13 +1,16 @@
-import { foregroundGlobals, writeNginxConfig } from '@formscale/infra/nginx';
+import { foregroundGlobals, writeNginxConfig, type RateLimits } from '@formscale/infra/nginx';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { AppSpec } from './app-processes';
+import { readStackProfile } from './stack-profile';
 
 export interface EdgeProxyOptions {
   /** forms-api instances as host:port. */
   upstreams: string[];
   port: number;
   statusPort: number;
+  /** Default: those of the stack profile (STACK_PROFILE). */
+  rateLimits?: RateLimits;
 }
 
 /** nginx from PATH, or from /usr/sbin where Debian puts it (often off a normal user's PATH). */
@@ -32,6 +35,7 @@ export function edgeProxySpec(nginx: string, root: string, options: EdgeProxyOpt
     tempDir: join(prefix, 'temp'),
     pidFile: join(prefix, 'nginx.pid'),
     logDir: join(prefix, 'logs'),
+    rateLimits: options.rateLimits ?? readStackProfile().nginxRateLimits,
   });
   return {
     name: 'nginx',

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AppProcess, AppSpec, nodeAppSpec, startApp, stopApp, waitUntilReady } from './app-processes';
 import { edgeProxySpec, findNginx } from './edge-proxy';
+import { applyStackProfile } from './stack-profile';
 import { stackDown, stackUp, startedAnything } from './index';
 import { migrateDatabase } from './migrate-step';
 
@@ -60,6 +61,8 @@ function build(): void {
 }
 
 async function main(): Promise<void> {
+  const profile = applyStackProfile(process.env);
+  if (profile !== undefined) step(profile);
   const stack = await stackUp();
   await migrateDatabase(step);
   build();
