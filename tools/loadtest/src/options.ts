@@ -52,6 +52,9 @@ const optionsSchema = z.object({
   collectorUrl: httpUrl('collector-url').default(DEFAULT_COLLECTOR),
   metricsUrl: httpUrl('metrics-url').optional(),
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, '--database-url must be a postgres:// URL').optional(),
+  replicaUrls: z
+    .array(z.string().regex(/^postgres(ql)?:\/\//, '--replica-urls must be postgres:// URLs, comma-separated'))
+    .optional(),
   drainTimeout: positiveInt('drain-timeout', 3600).default(DEFAULT_DRAIN_SECONDS),
   out: z.string().min(1).default('reports/loadtest'),
   label: z.string().regex(/^[a-z0-9-]{1,40}$/, '--label is lower-case letters, digits and -').optional(),
@@ -77,6 +80,8 @@ export interface LoadTestOptions {
   /** A forms-api's own /metrics, to compare the server's request count with the client's. */
   metricsUrl?: string;
   databaseUrl: string;
+  /** Replicas of that database, whose DB time the report shows beside the primary's. */
+  replicaUrls: string[];
   drainTimeoutSeconds: number;
   outDir: string;
   label?: string;
@@ -96,7 +101,9 @@ const USAGE = `usage: npm run loadtest -- <reads|submit|mixed|soak> [options]
   --seed N             seed of the request mix (default 42)
   --collector-url URL  metrics collector (default ${DEFAULT_COLLECTOR})
   --metrics-url URL    a forms-api's /metrics, to compare request counts
-  --database-url URL   for the exactly-once check (default DATABASE_URL, else ${DEFAULT_DATABASE_URL})
+  --database-url URL   for the exactly-once check and DB time (default DATABASE_URL, else ${DEFAULT_DATABASE_URL})
+  --replica-urls URLS  its replicas, comma-separated, for their DB time (default DATABASE_REPLICA_URLS, else the
+                       same database on the local stack's replicas when --database-url is its primary)
   --drain-timeout S    how long to wait for the queue to drain (default ${DEFAULT_DRAIN_SECONDS})
   --out DIR            where reports go (default reports/loadtest)`;
 
@@ -125,6 +132,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         'collector-url': { type: 'string' },
         'metrics-url': { type: 'string' },
         'database-url': { type: 'string' },
+        'replica-urls': { type: 'string' },
         'drain-timeout': { type: 'string' },
         out: { type: 'string' },
         label: { type: 'string' },
@@ -149,6 +157,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     collectorUrl: values['collector-url'],
     metricsUrl: values['metrics-url'],
     databaseUrl: values['database-url'] ?? (env['DATABASE_URL'] || undefined),
+    replicaUrls: splitList(values['replica-urls'] ?? env['DATABASE_REPLICA_URLS']),
     drainTimeout: values['drain-timeout'],
     out: values.out,
     label: values.label,
@@ -182,6 +191,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     collectorUrl: o.collectorUrl.replace(/\/+$/, ''),
     metricsUrl: o.metricsUrl,
     databaseUrl: o.databaseUrl ?? DEFAULT_DATABASE_URL,
+    replicaUrls: o.replicaUrls ?? localStackReplicas(o.databaseUrl ?? DEFAULT_DATABASE_URL),
     drainTimeoutSeconds: o.drainTimeout,
     outDir: o.out,
     label: o.label,
@@ -192,6 +202,26 @@ export function readShareOf(scenario: Scenario): number {
   if (scenario === 'reads') return 1;
   if (scenario === 'submit') return 0;
   return MIXED_READ_SHARE;
+}
+
+function splitList(value: string | undefined): string[] | undefined {
+  return value?.split(',').map((part) => part.trim()).filter((part) => part !== '');
+}
+
+// The local stack's primary and replicas (tools/stack), as DATABASE_URL's default names them.
+const LOCAL_PRIMARY_PORT = '5433';
+const LOCAL_REPLICA_PORTS = ['5434', '5435'];
+
+/** The same database on the local stack's replicas, when the URL is the local stack's primary; none otherwise. */
+export function localStackReplicas(databaseUrl: string): string[] {
+  const url = new URL(databaseUrl);
+  if (url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') return [];
+  if (url.port !== LOCAL_PRIMARY_PORT) return [];
+  return LOCAL_REPLICA_PORTS.map((port) => {
+    const replica = new URL(databaseUrl);
+    replica.port = port;
+    return replica.toString();
+  });
 }
 
 function firstAdminKey(env: NodeJS.ProcessEnv): string | undefined {

@@ -78,9 +78,11 @@ export async function startProcess(name: string, command: string, args: string[]
 }
 
 /** One built Node app of this repo (dist/apps/<app>/main.js) on a free port. */
-export async function startApp(app: 'forms-api' | 'worker', env: Record<string, string>, instance = 1): Promise<RunningProcess> {
+const PORT_VARIABLES = { 'forms-api': 'FORMS_API_PORT', worker: 'WORKER_PORT', 'metrics-collector': 'COLLECTOR_PORT' } as const;
+
+export async function startApp(app: keyof typeof PORT_VARIABLES, env: Record<string, string>, instance = 1): Promise<RunningProcess> {
   const port = await freePort();
-  const portVariable = app === 'forms-api' ? 'FORMS_API_PORT' : 'WORKER_PORT';
+  const portVariable = PORT_VARIABLES[app];
   const url = `http://127.0.0.1:${port}`;
   return startProcess(
     `${app}-${instance}`,

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import type { DbFigures } from './db-activity';
 import type { ExactlyOnceResult } from './exactly-once';
 import type { LoadTestOptions } from './options';
 import { edgeHitRate, errorCount, errorRate, type ClientResult } from './run-result';
@@ -9,11 +10,13 @@ import type { ServerFigures } from './server-figures';
 export interface LoadTestReport {
   at: string;
   machine: { cpus: number; node: string };
-  settings: Omit<LoadTestOptions, 'adminKey' | 'databaseUrl'>;
+  settings: Omit<LoadTestOptions, 'adminKey' | 'databaseUrl' | 'replicaUrls'>;
   client: ClientResult & { errors: number; errorRate: number; edgeHitRate: number | null };
   /** Requests the forms-api counted on the load's routes during the run, when --metrics-url was given. */
   serverRequests?: number;
   server: ServerFigures;
+  /** Time the database spent, from pg_stat_database of the primary and each replica. */
+  db: DbFigures;
   exactlyOnce?: ExactlyOnceResult;
   notes: string[];
 }
@@ -24,9 +27,9 @@ export function buildReport(
   options: LoadTestOptions,
   client: ClientResult,
   server: ServerFigures,
-  extra: { serverRequests?: number; exactlyOnce?: ExactlyOnceResult; notes: string[] },
+  extra: { serverRequests?: number; exactlyOnce?: ExactlyOnceResult; db: DbFigures; notes: string[] },
 ): LoadTestReport {
-  const { adminKey: _key, databaseUrl: _db, ...settings } = options;
+  const { adminKey: _key, databaseUrl: _db, replicaUrls: _replicas, ...settings } = options;
   return {
     at: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
@@ -34,8 +37,9 @@ export function buildReport(
     client: { ...client, acceptedIds: [], errors: errorCount(client), errorRate: errorRate(client), edgeHitRate: edgeHitRate(client) ?? null },
     ...(extra.serverRequests === undefined ? {} : { serverRequests: extra.serverRequests }),
     server: server,
+    db: extra.db,
     ...(extra.exactlyOnce === undefined ? {} : { exactlyOnce: extra.exactlyOnce }),
-    notes: [...extra.notes, ...(server.note === undefined ? [] : [server.note])],
+    notes: [...extra.notes, ...(server.note === undefined ? [] : [server.note]), ...extra.db.notes],
   };
 }
 
@@ -67,23 +71,7 @@ export function renderMarkdown(report: LoadTestReport): string {
   ];
   if (c.sent !== undefined) lines.push(`| sent | ${int(c.sent)}${c.inFlightAtStop > 0 ? ` (${int(c.inFlightAtStop)} still in flight when the run stopped)` : ''} |`);
   if (report.serverRequests !== undefined) lines.push(`| requests counted by forms-api | ${int(report.serverRequests)} |`);
-  lines.push('', '## Server side (metrics collector, last minute)', '');
-  const services = Object.entries(report.server.services);
-  if (services.length === 0) {
-    lines.push(report.server.note ?? 'The collector reported no services.');
-  } else {
-    lines.push('| service | instances | req/s | errors | p95 | cache hit rate by layer |', '| --- | --- | --- | --- | --- | --- |');
-    for (const [name, f] of services) {
-      const layers = Object.entries(f.cacheHitRatio).map(([layer, r]) => `${layer} ${pct(r)}`).join(', ') || '—';
-      lines.push(`| ${name} | ${f.instances} | ${int(f.requestRate)} | ${pct(f.errorRate)} | ${ms(f.p95Ms)} | ${layers} |`);
-    }
-    const queues = Object.entries(report.server.queues);
-    if (queues.length > 0) {
-      lines.push('', '| queue | waiting | active | delayed | failed | oldest waiting |', '| --- | --- | --- | --- | --- | --- |');
-      for (const [name, q] of queues) lines.push(`| ${name} | ${int(q.waiting)} | ${int(q.active)} | ${int(q.delayed)} | ${int(q.failed)} | ${q.oldestAgeSeconds.toFixed(1)} s |`);
-    }
-    lines.push('', 'DB query time: the collector does not publish it in /api/snapshot yet (see Prometheus db_* series).');
-  }
+  lines.push(...serverSection(report));
   if (report.exactlyOnce !== undefined) {
     const e = report.exactlyOnce;
     lines.push(
@@ -112,4 +100,66 @@ export function writeReport(report: LoadTestReport): { markdown: string; json: s
   writeFileSync(markdown, text);
   writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
   return { markdown, json };
+}
+
+const WINDOW_WORDS = { '1m': 'last minute', '5m': 'last 5 minutes' } as const;
+
+/** The collector's figures, nginx's cache, the queues and the database, each saying where it comes from. */
+function serverSection(report: LoadTestReport): string[] {
+  const server = report.server;
+  const c = report.client;
+  const lines = ['', '## Server side', ''];
+  const services = Object.entries(server.services);
+  if (services.length === 0) {
+    lines.push(`Metrics collector: ${server.note ?? 'it reported no services.'}`);
+  } else {
+    lines.push(
+      `From the metrics collector: requests on the load's routes counted by every instance from the start of the load (its running totals); ` +
+        `p95 and cache hit rates over its ${WINDOW_WORDS[server.window]}, which holds the whole load.`,
+      '',
+      '| service | instances (end / most) | requests | req/s | 5xx | p95 | cache hit rate by layer |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const [name, f] of services) {
+      const layers = Object.entries(f.cacheHitRatio).map(([layer, r]) => `${layer} ${pct(r)}`).join(', ') || 'no lookups';
+      lines.push(`| ${name} | ${f.instances} / ${f.peakInstances} | ${int(f.requests)} | ${int(f.requestRate)} | ${pct(f.errorRate)} | ${ms(f.p95Ms)} | ${layers} |`);
+    }
+  }
+  lines.push(
+    '',
+    Object.keys(c.edgeCache).length === 0
+      ? 'nginx edge cache: no X-Cache-Status header seen, so no nginx in front of the target.'
+      : `nginx edge cache: hit rate ${pct(c.edgeHitRate)} of the reads it handled (X-Cache-Status of every answer; the collector has no nginx source).`,
+  );
+  const queues = Object.keys({ ...server.queuePeaks, ...server.queues });
+  if (queues.length > 0) {
+    lines.push(
+      '',
+      'Queues, from the collector: the most seen during the load and the drain, and after it.',
+      '',
+      '| queue | waiting (most / after) | active (most) | delayed (most) | oldest waiting (most) | failed (after) |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const name of queues) {
+      const peak = server.queuePeaks[name];
+      const end = server.queues[name];
+      lines.push(
+        `| ${name} | ${peak ? int(peak.waiting) : 'n/a'} / ${end ? int(end.waiting) : 'n/a'} | ${peak ? int(peak.active) : 'n/a'} | ` +
+          `${peak ? int(peak.delayed) : 'n/a'} | ${peak ? `${peak.oldestAgeSeconds.toFixed(1)} s` : 'n/a'} | ${end ? int(end.failed) : 'n/a'} |`,
+      );
+    }
+  }
+  lines.push('');
+  if (report.db.nodes.length === 0) {
+    lines.push('DB time: not measured (no database node could be read; see the notes).');
+  } else {
+    lines.push(
+      'DB time, from PostgreSQL (pg_stat_database of the run\'s database, during the load): the apps time no query, so the collector has none.',
+      '',
+      '| node | transactions/s | time per transaction |',
+      '| --- | --- | --- |',
+      ...report.db.nodes.map((n) => `| ${n.node} | ${int(n.transactionsPerSecond)} | ${ms(n.meanMsPerTransaction)} |`),
+    );
+  }
+  return lines;
 }

@@ -15,6 +15,19 @@ describe('bench:scaling on a tiny run', () => {
       expect(requests).toBeGreaterThan(0);
       expect(Object.keys(statuses).filter((status) => Number(status) >= 500)).toEqual([]);
     }
+    // The collector of each phase counted what reached forms-api: every request
+    // before (give or take the read made before the load), and after, all but
+    // the reads nginx answered from its cache.
+    for (const phase of [result.before, result.after]) {
+      const api = phase.server.services['forms-api'];
+      const fromCache = phase.client.edgeCache['HIT'] ?? 0;
+      expect(api?.requests).toBeGreaterThanOrEqual(60 - fromCache);
+      expect(api?.requests).toBeLessThanOrEqual(60 - fromCache + 1);
+      expect(phase.server.queuePeaks['submissions']).toBeDefined();
+      expect(phase.db.nodes.find((node) => node.node.startsWith('primary'))?.meanMsPerTransaction).toBeGreaterThan(0);
+    }
+    expect(result.after.server.services['forms-api']).toMatchObject({ instances: 2, peakInstances: 2 });
+    expect(Object.keys(result.after.server.services['forms-api']?.cacheHitRatio ?? {})).toContain('l1');
     // The before run has no nginx in front; the after run's reads carry nginx's cache status.
     expect(Object.keys(result.before.client.edgeCache)).toEqual([]);
     expect(Object.keys(result.after.client.edgeCache).length).toBeGreaterThan(0);

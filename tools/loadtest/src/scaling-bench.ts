@@ -35,11 +35,19 @@ export interface ScalingResult {
 
 const ADMIN_KEY = `bench-${randomBytes(12).toString('hex')}`;
 
-function loadArgs(settings: ScalingSettings, url: string, databaseUrl: string, outDir: string, label: string): string[] {
+interface PhaseTarget {
+  url: string;
+  collectorUrl: string;
+  databaseUrl: string;
+  replicaUrls: readonly string[];
+}
+
+function loadArgs(settings: ScalingSettings, target: PhaseTarget, outDir: string, label: string): string[] {
   return [
     'mixed', '--connections', String(settings.connections), '--forms', String(settings.forms), '--seed', String(settings.seed),
     ...(settings.requests === undefined ? ['--duration', String(settings.durationSeconds)] : ['--requests', String(settings.requests)]),
-    '--url', url, '--database-url', databaseUrl, '--drain-timeout', String(settings.drainTimeoutSeconds), '--out', outDir, '--label', label,
+    '--url', target.url, '--collector-url', target.collectorUrl, '--database-url', target.databaseUrl, '--replica-urls', target.replicaUrls.join(','),
+    '--drain-timeout', String(settings.drainTimeoutSeconds), '--out', outDir, '--label', label,
   ];
 }
 
@@ -63,17 +71,25 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
   const nginxDir = join(REPO_ROOT, '.data', `bench-scaling-nginx-${prefix}`);
   try {
     log('before: one forms-api process, FORMS_API_MODE=naive (no cache, no replicas, submissions written in the request)');
-    const naive = await startApp('forms-api', { ...common, FORMS_API_MODE: 'naive', DATABASE_REPLICA_URLS: '' });
-    running.push(naive);
-    const before = (await runLoadTest(parseOptions(loadArgs(settings, naive.url, db.url, outDir, 'scaling-before'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
+    // A collector per phase, so that neither phase's windows hold the other's samples.
+    const [naive, beforeCollector] = await Promise.all([
+      startApp('forms-api', { ...common, FORMS_API_MODE: 'naive', DATABASE_REPLICA_URLS: '' }),
+      startApp('metrics-collector', common),
+    ]);
+    running.push(naive, beforeCollector);
+    const beforeTarget = { url: naive.url, collectorUrl: beforeCollector.url, databaseUrl: db.url, replicaUrls: db.replicaUrls };
+    const before = (await runLoadTest(parseOptions(loadArgs(settings, beforeTarget, outDir, 'scaling-before'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
     writeReport(before);
     await naive.stop();
+    await beforeCollector.stop();
 
     log(`after: nginx in front of ${settings.apiInstances} forms-api processes, caches on, reads on replicas, the worker persisting the queue`);
     const scaledEnv = { ...common, DATABASE_REPLICA_URLS: db.replicaUrls.join(',') };
     const apis = await Promise.all(Array.from({ length: settings.apiInstances }, (_, i) => startApp('forms-api', scaledEnv, i + 1)));
     running.push(...apis);
     running.push(await startApp('worker', scaledEnv));
+    const afterCollector = await startApp('metrics-collector', scaledEnv);
+    running.push(afterCollector);
     const [port, statusPort] = [await freePort(), await freePort()];
     const { confPath } = writeNginxConfig(nginxDir, {
       upstreams: apis.map((api) => api.url.replace('http://', '')),
@@ -90,7 +106,8 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
     running.push(
       await startProcess('nginx', nginx, ['-p', `${nginxDir}/`, '-c', confPath, '-e', join(nginxDir, 'logs', 'early-error.log'), '-g', foregroundGlobals()], {}, edgeUrl, `http://127.0.0.1:${statusPort}/healthz`),
     );
-    const after = (await runLoadTest(parseOptions(loadArgs(settings, edgeUrl, db.url, outDir, 'scaling-after'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
+    const afterTarget = { url: edgeUrl, collectorUrl: afterCollector.url, databaseUrl: db.url, replicaUrls: db.replicaUrls };
+    const after = (await runLoadTest(parseOptions(loadArgs(settings, afterTarget, outDir, 'scaling-after'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
     writeReport(after);
     const ratios = { after_vs_before: ratio(after.client.requestsPerSecond, before.client.requestsPerSecond) };
     return { before, after, table: scalingTable(before, after, settings.apiInstances), ratios };
@@ -128,6 +145,7 @@ export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiI
     ['p95', ms(b.latencyMs.p95), ms(a.latencyMs.p95), faster(b.latencyMs.p95, a.latencyMs.p95)],
     ['p99', ms(b.latencyMs.p99), ms(a.latencyMs.p99), faster(b.latencyMs.p99, a.latencyMs.p99)],
     ['cache hit (nginx edge)', pct(b.edgeHitRate), pct(a.edgeHitRate), ''],
+    ['cache hit (forms-api L1 / L2)', apiCache(before), apiCache(after), ''],
     ['every accepted submission stored once', exactly(before), exactly(after), ''],
   ];
   const kpi = (name: string, met: boolean | undefined, shown: string) => `- ${name}: ${met === undefined ? 'not measured' : met ? 'met' : 'NOT met'} (${shown})`;
@@ -141,6 +159,13 @@ export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiI
     kpi(`errors < ${KPIS.errorRate * 100} %`, a.errorRate < KPIS.errorRate, pct(a.errorRate)),
     kpi(`cache hit > ${KPIS.cacheHitRate * 100} %`, a.edgeHitRate === null ? undefined : a.edgeHitRate > KPIS.cacheHitRate, pct(a.edgeHitRate)),
   ].join('\n');
+}
+
+/** The API's own cache layers, from the collector; the naive mode has none. */
+function apiCache(report: LoadTestReport): string {
+  const layers = report.server.services['forms-api']?.cacheHitRatio ?? {};
+  if (Object.keys(layers).length === 0) return report.server.note === undefined ? 'no lookups' : 'n/a';
+  return ['l1', 'l2'].map((layer) => pct(layers[layer] ?? null)).join(' / ');
 }
 
 function exactly(report: LoadTestReport): string {
