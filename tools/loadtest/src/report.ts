@@ -83,7 +83,12 @@ export function renderMarkdown(report: LoadTestReport): string {
         : `NO: ${int(e.accepted)} accepted, ${int(e.storedOnce)} stored once, ${int(e.missing)} missing, ${int(e.duplicated)} stored twice ` +
             `(after waiting ${e.drainSeconds.toFixed(1)} s). Missing, for example: ${e.missingSample.join(', ') || '—'}.`,
     );
-    if (e.unacknowledged > 0) lines.push(`${int(e.unacknowledged)} rows were stored for the run's forms without a 202 reaching the client (answers lost in time-outs).`);
+    if (e.unacknowledged > 0) {
+      lines.push(
+        `${int(e.unacknowledged)} rows were stored for the run's forms whose 202 never reached the client: requests still in flight when the run stopped ` +
+          `(${int(c.inFlightAtStop)} of all kinds), timed out (${int(c.timeouts)}) or on a connection the server closed (${int(c.closedUnanswered)}).`,
+      );
+    }
   }
   if (report.notes.length > 0) lines.push('', '## Notes', '', ...report.notes.map((note) => `- ${note}`));
   return lines.join('\n') + '\n';
