@@ -1,3 +1,4 @@
+import { DEFAULT_REDIS_URL, keysUnder } from './redis-keys';
 import { runScalingBench } from './scaling-bench';
 
 describe('bench:scaling on a tiny run', () => {
@@ -37,5 +38,6 @@ describe('bench:scaling on a tiny run', () => {
     expect(header).toBe('| figure | before | after | after vs before |');
     expect(result.table).toMatch(/\| throughput \| \d[\d,]* req\/s \| \d[\d,]* req\/s \| \d+\.\dx \|/);
     expect(result.table).toMatch(/p95 < 500 ms: (met|NOT met)/);
+    expect(await keysUnder(process.env['REDIS_URL'] || DEFAULT_REDIS_URL, result.queuePrefix)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { REPO_ROOT, writeReport, type LoadTestReport } from './report';
 import { runLoadTest } from './run-loadtest';
 import { scalingChartSvg } from './scaling-chart';
 import { findNginx } from './nginx-binary';
+import { DEFAULT_REDIS_URL, deleteKeysUnder } from './redis-keys';
 
 export interface ScalingSettings {
   connections: number;
@@ -27,6 +28,8 @@ export interface ScalingSettings {
 export const KPIS = { p95Ms: 500, errorRate: 0.001, cacheHitRate: 0.8 };
 
 export interface ScalingResult {
+  /** The queue and cache prefix of both phases; nothing is left under it afterwards. */
+  queuePrefix: string;
   before: LoadTestReport;
   after: LoadTestReport;
   table: string;
@@ -110,10 +113,12 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
     const after = (await runLoadTest(parseOptions(loadArgs(settings, afterTarget, outDir, 'scaling-after'), { ADMIN_API_KEYS: ADMIN_KEY }), { log })).report;
     writeReport(after);
     const ratios = { after_vs_before: ratio(after.client.requestsPerSecond, before.client.requestsPerSecond) };
-    return { before, after, table: scalingTable(before, after, settings.apiInstances), ratios };
+    return { queuePrefix: common.QUEUE_PREFIX, before, after, table: scalingTable(before, after, settings.apiInstances), ratios };
   } finally {
     for (const process of running.reverse()) await process.stop();
     rmSync(nginxDir, { recursive: true, force: true });
+    // Tens of thousands of kept jobs per run would otherwise stay in the shared Redis.
+    await deleteKeysUnder(process.env['REDIS_URL'] || DEFAULT_REDIS_URL, common.QUEUE_PREFIX);
     await db.drop();
   }
 }
