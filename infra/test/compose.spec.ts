@@ -1,6 +1,6 @@
 import Ajv, { ValidateFunction } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { mergeCompose, readComposeFile, renderStack, STACK_FILE } from '../compose/render-stack';
 import { COMPOSE_NGINX_OPTIONS, SHIPPED_CONFIG_DIR } from '../nginx/render';
@@ -196,6 +196,26 @@ describe('docker compose files', () => {
     expect(COMPOSE_NGINX_OPTIONS.cacheDir.startsWith('/')).toBe(false);
     expect(COMPOSE_NGINX_OPTIONS.upstreams).toEqual(['forms-api:3000']);
     expect(services['forms-api'].environment?.['FORMS_API_PORT']).toBe('3000');
+  });
+
+  it("mounts every rule file Prometheus's config names, where the config looks for it", () => {
+    const prometheus = services['prometheus'];
+    const configFlag = (prometheus.command ?? []).find((arg) => arg.startsWith('--config.file='));
+    const configTarget = configFlag?.slice('--config.file='.length) ?? '';
+    const mounts = new Map((prometheus.configs ?? []).map((c) => [c.target, compose.configs?.[c.source]?.file]));
+    const configSource = mounts.get(configTarget);
+    expect({ configTarget, mounted: configSource !== undefined }).toEqual({ configTarget, mounted: true });
+    const config = parse(readFileSync(resolve(COMPOSE_DIR, configSource ?? ''), 'utf8')) as { rule_files?: string[] };
+    expect(config.rule_files?.length ?? 0).toBeGreaterThan(0);
+    for (const ruleFile of config.rule_files ?? []) {
+      // Prometheus resolves rule_files relative to its config file.
+      const target = posix.resolve(posix.dirname(configTarget), ruleFile);
+      const source = mounts.get(target);
+      expect({ target, mountedFrom: source === undefined ? undefined : resolve(COMPOSE_DIR, source) }).toEqual({
+        target,
+        mountedFrom: join(INFRA_ROOT, 'prometheus', ruleFile),
+      });
+    }
   });
 
   it('scrapes every app on the port compose gives it', () => {
