@@ -4,8 +4,10 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { mergeCompose, readComposeFile, renderStack, STACK_FILE } from '../compose/render-stack';
 import { COMPOSE_NGINX_OPTIONS, SHIPPED_CONFIG_DIR } from '../nginx/render';
+import { SCALER_CONFIG } from '@formscale/config';
 import { keyword, readDockerStages } from './support/dockerfile';
 import { INFRA_ROOT, readJson, WORKSPACE_ROOT, workspaceApps } from './support/repo';
+import { checkScalerConfig } from './support/scaler-config';
 
 const COMPOSE_DIR = join(INFRA_ROOT, 'compose');
 const composePath = join(COMPOSE_DIR, 'docker-compose.yml');
@@ -46,6 +48,38 @@ function composeSchemaValidator(): ValidateFunction {
   const { $schema: _dialect, ...schema } = readJson<Record<string, unknown>>(schemaPath);
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
   return ajv.compile(schema);
+}
+
+/** The runtime stage's WORKDIR: where the Dockerfile copies dist/apps/<APP>/. */
+function imageWorkdir(): string {
+  const runtime = readDockerStages(join(INFRA_ROOT, 'docker/Dockerfile')).at(-1);
+  const workdir = runtime?.instructions.filter((i) => keyword(i) === 'WORKDIR').at(-1)?.getArgumentsContent();
+  if (!workdir) throw new Error('the runtime stage has no WORKDIR');
+  return workdir;
+}
+
+/**
+ * Where a file the container of `app` reads at `containerPath` comes from on this
+ * machine: a mounted compose config, or the app's build output, which the image
+ * holds in its WORKDIR. Undefined when the container would not have it.
+ */
+function containerFileOnHost(svc: Service, file: ComposeFile, app: string, containerPath: string): string | undefined {
+  const workdir = imageWorkdir();
+  const absolute = posix.resolve(workdir, containerPath);
+  const mount = (svc.configs ?? []).find((c) => c.target === absolute);
+  if (mount !== undefined) {
+    const source = file.configs?.[mount.source]?.file;
+    return source === undefined ? undefined : resolve(COMPOSE_DIR, source);
+  }
+  if (!absolute.startsWith(`${workdir}/`)) return undefined;
+  const built = join(WORKSPACE_ROOT, 'dist/apps', app, posix.relative(workdir, absolute));
+  return existsSync(built) ? built : undefined;
+}
+
+function scalerTargetsOnHost(file: ComposeFile): { path: string | undefined; backend: string } {
+  const scaler = file.services['scaler'];
+  const containerPath = scaler.environment?.['SCALER_CONFIG'] ?? SCALER_CONFIG.default ?? '';
+  return { path: containerFileOnHost(scaler, file, 'scaler', containerPath), backend: scaler.environment?.['SCALER_BACKEND'] ?? '' };
 }
 
 function durationSeconds(value: string): number {
@@ -173,6 +207,20 @@ describe('docker compose files', () => {
     expect(services['scaler'].environment?.['SCALER_BACKEND']).toBe('dry-run');
   });
 
+  it('gives the scaler a targets file its container has, which the scaler accepts, all in dry-run', () => {
+    const { path, backend } = scalerTargetsOnHost(compose);
+    expect({ path: path !== undefined && existsSync(path) }).toEqual({ path: true });
+    const targets = checkScalerConfig(path as string, backend);
+    expect(targets.map((t) => t.name).sort()).toEqual(['forms-api', 'worker']);
+    for (const target of targets) {
+      expect({ target: target.name, backend: target.backend, service: target.resource in services }).toEqual({
+        target: target.name,
+        backend: 'dry-run',
+        service: true,
+      });
+    }
+  });
+
   it('gives the scale override rolling updates, restart policies and resource limits', () => {
     for (const name of ['forms-api', 'worker']) {
       const deploy = merged.services[name].deploy as Record<string, Record<string, unknown>>;
@@ -258,5 +306,20 @@ describe('docker stack file', () => {
     expect(scaler.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
     expect(scaler.deploy?.['placement']).toEqual({ constraints: ['node.role == manager'] });
     expect(stack.services['forms-api'].deploy?.['replicas']).toBe(3);
+  });
+
+  it('mounts the scaler a Swarm targets file naming services of the `formscale` stack', () => {
+    const { path, backend } = scalerTargetsOnHost(stack);
+    expect({ path: path !== undefined && existsSync(path) }).toEqual({ path: true });
+    const targets = checkScalerConfig(path as string, backend);
+    expect(targets.map((t) => t.name)).toEqual(['worker']);
+    for (const target of targets) {
+      const service = target.resource.replace(/^formscale_/, '');
+      expect({ backend: target.backend, resource: target.resource, replicated: stack.services[service]?.deploy?.['replicas'] !== undefined }).toEqual({
+        backend: 'swarm',
+        resource: `formscale_${service}`,
+        replicated: true,
+      });
+    }
   });
 });
