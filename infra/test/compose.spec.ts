@@ -244,6 +244,10 @@ describe('docker compose files', () => {
     expect(COMPOSE_NGINX_OPTIONS.cacheDir.startsWith('/')).toBe(false);
     expect(COMPOSE_NGINX_OPTIONS.upstreams).toEqual(['forms-api:3000']);
     expect(services['forms-api'].environment?.['FORMS_API_PORT']).toBe('3000');
+    // The API refreshes forms in nginx's cache on its internal port, over a network they share.
+    const purge = new URL(services['forms-api'].environment?.['NGINX_PURGE_URLS'] ?? 'http://unset');
+    expect({ host: purge.hostname, port: Number(purge.port) }).toEqual({ host: 'nginx', port: COMPOSE_NGINX_OPTIONS.statusPort });
+    expect(nginx.networks?.some((network) => services['forms-api'].networks?.includes(network))).toBe(true);
   });
 
   it("mounts every rule file Prometheus's config names, where the config looks for it", () => {

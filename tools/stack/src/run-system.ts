@@ -31,13 +31,17 @@ function appSpecs(scaled: readonly ScaledApp[]): AppSpec[] {
   if (nginx === undefined) {
     step('nginx is not installed: the API is served without the edge proxy (npm run system-deps installs it)');
   } else {
+    const statusPort = portFrom('NGINX_STATUS_PORT', 8081);
     specs.push(
       edgeProxySpec(nginx, root, {
         upstreams: [`127.0.0.1:${loadConfig(formsApiConfig, process.env).port}`],
         port: portFrom('NGINX_PORT', 8080),
-        statusPort: portFrom('NGINX_STATUS_PORT', 8081),
+        statusPort,
       }),
     );
+    // A publish refreshes the form in this nginx's edge cache, as in compose.
+    const api = specs.find((spec) => spec.name === 'forms-api');
+    if (api !== undefined && process.env['NGINX_PURGE_URLS'] === undefined) api.env['NGINX_PURGE_URLS'] = `http://127.0.0.1:${statusPort}`;
   }
   return specs;
 }
