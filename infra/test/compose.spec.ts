@@ -1,11 +1,13 @@
 import Ajv, { ValidateFunction } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { mergeCompose, readComposeFile, renderStack, STACK_FILE } from '../compose/render-stack';
 import { COMPOSE_NGINX_OPTIONS, SHIPPED_CONFIG_DIR } from '../nginx/render';
+import { SCALER_CONFIG } from '@formscale/config';
 import { keyword, readDockerStages } from './support/dockerfile';
 import { INFRA_ROOT, readJson, WORKSPACE_ROOT, workspaceApps } from './support/repo';
+import { checkScalerConfig } from './support/scaler-config';
 
 const COMPOSE_DIR = join(INFRA_ROOT, 'compose');
 const composePath = join(COMPOSE_DIR, 'docker-compose.yml');
@@ -46,6 +48,38 @@ function composeSchemaValidator(): ValidateFunction {
   const { $schema: _dialect, ...schema } = readJson<Record<string, unknown>>(schemaPath);
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
   return ajv.compile(schema);
+}
+
+/** The runtime stage's WORKDIR: where the Dockerfile copies dist/apps/<APP>/. */
+function imageWorkdir(): string {
+  const runtime = readDockerStages(join(INFRA_ROOT, 'docker/Dockerfile')).at(-1);
+  const workdir = runtime?.instructions.filter((i) => keyword(i) === 'WORKDIR').at(-1)?.getArgumentsContent();
+  if (!workdir) throw new Error('the runtime stage has no WORKDIR');
+  return workdir;
+}
+
+/**
+ * Where a file the container of `app` reads at `containerPath` comes from on this
+ * machine: a mounted compose config, or the app's build output, which the image
+ * holds in its WORKDIR. Undefined when the container would not have it.
+ */
+function containerFileOnHost(svc: Service, file: ComposeFile, app: string, containerPath: string): string | undefined {
+  const workdir = imageWorkdir();
+  const absolute = posix.resolve(workdir, containerPath);
+  const mount = (svc.configs ?? []).find((c) => c.target === absolute);
+  if (mount !== undefined) {
+    const source = file.configs?.[mount.source]?.file;
+    return source === undefined ? undefined : resolve(COMPOSE_DIR, source);
+  }
+  if (!absolute.startsWith(`${workdir}/`)) return undefined;
+  const built = join(WORKSPACE_ROOT, 'dist/apps', app, posix.relative(workdir, absolute));
+  return existsSync(built) ? built : undefined;
+}
+
+function scalerTargetsOnHost(file: ComposeFile): { path: string | undefined; backend: string } {
+  const scaler = file.services['scaler'];
+  const containerPath = scaler.environment?.['SCALER_CONFIG'] ?? SCALER_CONFIG.default ?? '';
+  return { path: containerFileOnHost(scaler, file, 'scaler', containerPath), backend: scaler.environment?.['SCALER_BACKEND'] ?? '' };
 }
 
 function durationSeconds(value: string): number {
@@ -173,6 +207,20 @@ describe('docker compose files', () => {
     expect(services['scaler'].environment?.['SCALER_BACKEND']).toBe('dry-run');
   });
 
+  it('gives the scaler a targets file its container has, which the scaler accepts, all in dry-run', () => {
+    const { path, backend } = scalerTargetsOnHost(compose);
+    expect({ path: path !== undefined && existsSync(path) }).toEqual({ path: true });
+    const targets = checkScalerConfig(path as string, backend);
+    expect(targets.map((t) => t.name).sort()).toEqual(['forms-api', 'worker']);
+    for (const target of targets) {
+      expect({ target: target.name, backend: target.backend, service: target.resource in services }).toEqual({
+        target: target.name,
+        backend: 'dry-run',
+        service: true,
+      });
+    }
+  });
+
   it('gives the scale override rolling updates, restart policies and resource limits', () => {
     for (const name of ['forms-api', 'worker']) {
       const deploy = merged.services[name].deploy as Record<string, Record<string, unknown>>;
@@ -196,6 +244,30 @@ describe('docker compose files', () => {
     expect(COMPOSE_NGINX_OPTIONS.cacheDir.startsWith('/')).toBe(false);
     expect(COMPOSE_NGINX_OPTIONS.upstreams).toEqual(['forms-api:3000']);
     expect(services['forms-api'].environment?.['FORMS_API_PORT']).toBe('3000');
+    // The API refreshes forms in nginx's cache on its internal port, over a network they share.
+    const purge = new URL(services['forms-api'].environment?.['NGINX_PURGE_URLS'] ?? 'http://unset');
+    expect({ host: purge.hostname, port: Number(purge.port) }).toEqual({ host: 'nginx', port: COMPOSE_NGINX_OPTIONS.statusPort });
+    expect(nginx.networks?.some((network) => services['forms-api'].networks?.includes(network))).toBe(true);
+  });
+
+  it("mounts every rule file Prometheus's config names, where the config looks for it", () => {
+    const prometheus = services['prometheus'];
+    const configFlag = (prometheus.command ?? []).find((arg) => arg.startsWith('--config.file='));
+    const configTarget = configFlag?.slice('--config.file='.length) ?? '';
+    const mounts = new Map((prometheus.configs ?? []).map((c) => [c.target, compose.configs?.[c.source]?.file]));
+    const configSource = mounts.get(configTarget);
+    expect({ configTarget, mounted: configSource !== undefined }).toEqual({ configTarget, mounted: true });
+    const config = parse(readFileSync(resolve(COMPOSE_DIR, configSource ?? ''), 'utf8')) as { rule_files?: string[] };
+    expect(config.rule_files?.length ?? 0).toBeGreaterThan(0);
+    for (const ruleFile of config.rule_files ?? []) {
+      // Prometheus resolves rule_files relative to its config file.
+      const target = posix.resolve(posix.dirname(configTarget), ruleFile);
+      const source = mounts.get(target);
+      expect({ target, mountedFrom: source === undefined ? undefined : resolve(COMPOSE_DIR, source) }).toEqual({
+        target,
+        mountedFrom: join(INFRA_ROOT, 'prometheus', ruleFile),
+      });
+    }
   });
 
   it('scrapes every app on the port compose gives it', () => {
@@ -238,5 +310,20 @@ describe('docker stack file', () => {
     expect(scaler.volumes).toContain('/var/run/docker.sock:/var/run/docker.sock');
     expect(scaler.deploy?.['placement']).toEqual({ constraints: ['node.role == manager'] });
     expect(stack.services['forms-api'].deploy?.['replicas']).toBe(3);
+  });
+
+  it('mounts the scaler a Swarm targets file naming services of the `formscale` stack', () => {
+    const { path, backend } = scalerTargetsOnHost(stack);
+    expect({ path: path !== undefined && existsSync(path) }).toEqual({ path: true });
+    const targets = checkScalerConfig(path as string, backend);
+    expect(targets.map((t) => t.name)).toEqual(['worker']);
+    for (const target of targets) {
+      const service = target.resource.replace(/^formscale_/, '');
+      expect({ backend: target.backend, resource: target.resource, replicated: stack.services[service]?.deploy?.['replicas'] !== undefined }).toEqual({
+        backend: 'swarm',
+        resource: `formscale_${service}`,
+        replicated: true,
+      });
+    }
   });
 });

@@ -1,8 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { INFRA_ROOT } from './support/repo';
 import { KustomizeTool, kustomizeTools } from './support/kustomize';
+import { checkScalerConfig } from './support/scaler-config';
 import { isCI } from './support/system-tools';
 
 const K8S = join(INFRA_ROOT, 'k8s');
@@ -195,6 +197,41 @@ describeWithKustomize.each(tools.map((t) => [t.label, t] as [string, KustomizeTo
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
   });
 
+  it.each(OVERLAYS)('%s: the scaler reads a targets file mounted from a rendered ConfigMap, naming what its Role may scale', (overlay) => {
+    const objects = rendered[overlay];
+    const pod = find(objects, 'Deployment', 'scaler').spec.template.spec;
+    const [container] = pod.containers;
+    const configPath: string | undefined = container.env.find((e: { name: string }) => e.name === 'SCALER_CONFIG')?.value;
+    const mount = (container.volumeMounts as { name: string; mountPath: string }[]).find(
+      (m) => configPath?.startsWith(`${m.mountPath}/`),
+    );
+    const configMapName: string | undefined = pod.volumes.find((v: { name: string }) => v.name === mount?.name)?.configMap?.name;
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === configMapName);
+    const text = mount && configPath ? configMap?.data?.[posix.relative(mount.mountPath, configPath)] : undefined;
+    expect({ configPath, configMapName, hasFile: text !== undefined }).toEqual({
+      configPath: expect.any(String),
+      configMapName: expect.any(String),
+      hasFile: true,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'formscale-k8s-scaler-'));
+    try {
+      const file = join(dir, 'scaler.yaml');
+      writeFileSync(file, text as string);
+      const backend = find(objects, 'ConfigMap', 'formscale-config').data?.['SCALER_BACKEND'] ?? '';
+      const targets = checkScalerConfig(file, backend);
+      expect(targets.map((t) => t.name)).toEqual(['worker']);
+      const allowed = (find(objects, 'Role', 'scaler').rules ?? []).flatMap((rule) => rule.resourceNames ?? []);
+      for (const target of targets) {
+        find(objects, 'Deployment', target.resource);
+        expect(allowed).toContain(target.resource);
+        // KEDA owns the worker's count there; the scaler only reports.
+        expect(target.backend).toBe(overlay === 'keda' ? 'dry-run' : 'kubernetes');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(OVERLAYS)('%s: Services, budgets and the Ingress point at pods and ports that exist', (overlay) => {
     const objects = rendered[overlay];
     const pods = podSpecs(objects).map(([o, spec]) => ({ labels: o.spec.template.metadata.labels, spec }));
@@ -225,10 +262,12 @@ describeWithKustomize.each(tools.map((t) => [t.label, t] as [string, KustomizeTo
     const names = new Set(objects.filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret').map((o) => o.metadata.name));
     const external = overlay === 'overlays/dev' ? [] : [EXTERNAL_SECRET];
     for (const [obj, spec] of podSpecs(objects)) {
+      const volumeRefs: string[] = (spec.volumes ?? []).flatMap((v: any) => [v.configMap?.name, v.secret?.secretName]); // eslint-disable-line @typescript-eslint/no-explicit-any
       for (const container of spec.containers) {
         const refs: string[] = [
           ...(container.envFrom ?? []).map((e: any) => (e.configMapRef ?? e.secretRef).name), // eslint-disable-line @typescript-eslint/no-explicit-any
           ...(container.env ?? []).flatMap((e: any) => [e.valueFrom?.secretKeyRef?.name, e.valueFrom?.configMapKeyRef?.name]), // eslint-disable-line @typescript-eslint/no-explicit-any
+          ...volumeRefs,
         ].filter(Boolean);
         for (const ref of refs) {
           expect({ pod: obj.metadata.name, ref, found: names.has(ref) || external.includes(ref) }).toEqual({

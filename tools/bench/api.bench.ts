@@ -23,8 +23,8 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SUBMISSIONS_QUEUE } from '../../libs/contracts/src';
-import { createTestDatabase } from '../../libs/db/src/testing';
+import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
+import { createTestDatabase } from '@formscale/db/testing';
 
 const settings = {
   // Same for every contestant: closed-loop load, one request in flight per connection.

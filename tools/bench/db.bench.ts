@@ -13,9 +13,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { DEFAULT_POOL_SETTINGS, poolConfig } from '../../libs/db/src/pool-settings';
-import { ReplicaRouter, type DbLogger } from '../../libs/db/src/replica-router';
-import { createTestDatabase } from '../../libs/db/src/testing';
+import { DEFAULT_POOL_SETTINGS, poolConfig, ReplicaRouter, type DbLogger } from '@formscale/db';
+import { createTestDatabase } from '@formscale/db/testing';
 
 const settings = {
   // Requests in flight at once, for both contestants.

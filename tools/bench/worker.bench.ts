@@ -11,18 +11,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase } from '@formscale/db/testing';
 import type { Queue } from 'bullmq';
 import { Pool } from 'pg';
-import {
-  createPublishedForm,
-  enqueueSubmissions,
-  REDIS_URL,
-  submissionJob,
-  submissionQueue,
-  testQueuePrefix,
-} from '../../apps/worker/src/testing/fixtures';
-import { startWorkerProcess, type WorkerProcess } from '../../apps/worker/src/testing/worker-process';
+import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
+import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 50_000);
 const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? 400);
@@ -73,9 +66,9 @@ async function workerRate(databaseUrl: string, processes: number): Promise<numbe
     WORKER_CONCURRENCY: String(CONCURRENCY),
     WORKER_BATCH_SIZE: String(BATCH_SIZE),
   };
-  const workers: WorkerProcess[] = [];
+  const workers: AppProcess[] = [];
   try {
-    for (let i = 0; i < processes; i++) workers.push(await startWorkerProcess(env));
+    for (let i = 0; i < processes; i++) workers.push(await startAppProcess({ app: 'worker', portVariable: 'WORKER_PORT', env }));
     return await drainRate(queue);
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');

@@ -97,7 +97,8 @@ describe('the dashboard in headless Chromium', () => {
   });
 
   it('serves only the dashboard\'s own files', async () => {
-    expect((await fetch(`${collector.url}/dashboard/dashboard.js`)).headers.get('content-type')).toMatch(/javascript/);
+    const script = /src="(\/dashboard\/dashboard\.[0-9a-f]+\.js)"/.exec(await (await fetch(collector.url)).text())?.[1];
+    expect((await fetch(`${collector.url}${script}`)).headers.get('content-type')).toMatch(/javascript/);
     const response = await fetch(`${collector.url}/dashboard/..%2Fapp.module.ts`);
     expect(response.status).toBe(404);
   });

@@ -2,6 +2,7 @@
  * A read-heavy trace with a Zipf-like popularity spread, and its replay
  * through the edge, counting what reached the origin.
  */
+import { seededRandom, zipfSampler } from '@formscale/workload';
 import type { Edge, StandInOrigin } from './edge-runtime';
 
 export interface TraceSettings {
@@ -21,36 +22,9 @@ export interface TraceRequest {
   path: string;
 }
 
-/** mulberry32: a small deterministic generator, so a trace is the same on every machine. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export function makeTrace(settings: TraceSettings): TraceRequest[] {
-  const next = random(settings.seed);
-  const weights = Array.from({ length: settings.forms }, (_, rank) => 1 / (rank + 1) ** settings.zipfExponent);
-  const total = weights.reduce((sum, weight) => sum + weight, 0);
-  const cumulative: number[] = [];
-  let running = 0;
-  for (const weight of weights) cumulative.push((running += weight / total));
-  const pick = (): number => {
-    const target = next();
-    let low = 0;
-    let high = cumulative.length - 1;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if ((cumulative[mid] ?? 1) < target) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  };
+  const next = seededRandom(settings.seed);
+  const pick = zipfSampler(settings.forms, settings.zipfExponent, next);
   return Array.from({ length: settings.requests }, (): TraceRequest => {
     const form = `form-${pick()}`;
     if (next() < settings.writeShare) return { method: 'POST', path: `/api/forms/${form}/submissions` };

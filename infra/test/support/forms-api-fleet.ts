@@ -9,19 +9,24 @@ import type { FleetSpec } from './upstream-fleet';
 // A cold webpack build of forms-api on a loaded 2-core machine.
 const BUILD_TIMEOUT_MS = 600_000;
 
-/** The built forms-api entry point, building it first when dist/ has none (a plain `jest` run; Nx builds it through dependsOn). */
-export function builtFormsApiMain(workspaceRoot: string): string {
-  const main = join(workspaceRoot, 'dist/apps/forms-api/main.js');
+/** An app's built entry point, building it first when dist/ has none (a plain `jest` run; Nx builds it through dependsOn). */
+export function builtAppMain(workspaceRoot: string, app: string): string {
+  const main = join(workspaceRoot, `dist/apps/${app}/main.js`);
   if (existsSync(main)) return main;
-  const build = run('npx', ['nx', 'build', 'forms-api', '--outputStyle=static'], {
+  const build = run('npx', ['nx', 'build', app, '--outputStyle=static'], {
     cwd: workspaceRoot,
     env: { ...process.env, NX_DAEMON: 'false' },
     timeoutMs: BUILD_TIMEOUT_MS,
   });
   if (build.status !== 0 || !existsSync(main)) {
-    throw new Error(`could not build forms-api (run \`npx nx build forms-api\` to see why):\n${build.stdout}${build.stderr}`);
+    throw new Error(`could not build ${app} (run \`npx nx build ${app}\` to see why):\n${build.stdout}${build.stderr}`);
   }
   return main;
+}
+
+/** The built forms-api entry point. */
+export function builtFormsApiMain(workspaceRoot: string): string {
+  return builtAppMain(workspaceRoot, 'forms-api');
 }
 
 /** What one test file's forms-api instances share: a database, a Redis prefix of their own and an admin key. */

@@ -94,7 +94,10 @@ export interface RunningNginx {
 type TestNginxOptions = Omit<
   NginxConfigOptions,
   'listenPort' | 'statusPort' | 'cacheDir' | 'tempDir' | 'pidFile' | 'logDir' | 'accessLog' | 'errorLog'
->;
+> & {
+  /** A status port chosen before the start, for upstreams that must know it (the cache refresh on publish). */
+  statusPort?: number;
+};
 
 // Another process may take a port between freePort() and nginx's bind; a few
 // attempts make that race irrelevant.
@@ -106,7 +109,7 @@ export async function startNginx(nginx: string, options: TestNginxOptions): Prom
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     const prefix = makeNginxPrefix('run');
     const listenPort = await freePort();
-    const statusPort = await freePort();
+    const statusPort = options.statusPort ?? (await freePort());
     const { confPath } = writeNginxConfig(prefix, {
       workerProcesses: 1,
       workerConnections: 1024,

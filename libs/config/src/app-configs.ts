@@ -3,6 +3,7 @@ import {
   CDN_PURGE_API_TOKEN,
   CDN_PURGE_API_URL,
   CDN_PURGE_ZONE_ID,
+  NGINX_PURGE_URLS,
   COLLECTOR_PORT,
   FORM_CACHE_TTL_SECONDS,
   IDEMPOTENCY_TTL_SECONDS,
@@ -75,6 +76,7 @@ export const formsApiConfig = {
   cdnPurgeZoneId: CDN_PURGE_ZONE_ID,
   cdnPurgeApiToken: CDN_PURGE_API_TOKEN,
   cdnPurgeApiUrl: CDN_PURGE_API_URL,
+  nginxPurgeUrls: NGINX_PURGE_URLS,
 } as const;
 export const workerConfig = {
   ...common,

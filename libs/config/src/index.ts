@@ -2,3 +2,4 @@ export * from './env-var';
 export * from './load-config';
 export * from './variables';
 export * from './app-configs';
+export * from './local-replicas';

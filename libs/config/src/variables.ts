@@ -425,6 +425,16 @@ export const CDN_PURGE_API_TOKEN = envVar({
   example: 'Y2xvdWRmbGFyZS1wdXJnZS10b2tlbi1leGFtcGxl',
 });
 
+export const NGINX_PURGE_URLS = envVar({
+  name: 'NGINX_PURGE_URLS',
+  schema: list(httpUrl()),
+  // Empty: no nginx edge cache to refresh; its entries then live out their s-maxage (60 s).
+  default: '',
+  description: "Internal (status) port of each nginx whose edge cache holds form reads, comma-separated; publish/archive refreshes the form there. Empty = none.",
+  expected: 'a comma-separated list of http(s) URLs (or empty)',
+  example: 'http://nginx:8081',
+});
+
 export const CDN_PURGE_API_URL = envVar({
   name: 'CDN_PURGE_API_URL',
   schema: httpUrl(),

@@ -1,5 +1,5 @@
 import { submissionBody } from './forms-setup';
-import { seededRandom, zipfSampler } from './zipf';
+import { seededRandom, zipfSampler } from '@formscale/workload';
 
 /** Form popularity exponent: s = 1 is classic Zipf, close to what web traffic shows. */
 export const ZIPF_EXPONENT = 1;

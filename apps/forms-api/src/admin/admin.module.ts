@@ -6,11 +6,12 @@ import { AdminKeyGuard } from './admin-key.guard';
 import { AdminService } from './admin.service';
 import { DeadLettersController } from './dead-letters.controller';
 import { EdgePurgeClient } from '../edge/purge-client';
+import { NginxPurgeClient } from '../edge/nginx-purge-client';
 
 @Module({
   // Both queues, for their dead letters; they share the app's BullMQ root config (prefix, fail-fast connection).
   imports: [BullModule.registerQueue({ name: SUBMISSIONS_QUEUE }, { name: WEBHOOKS_QUEUE })],
   controllers: [AdminController, DeadLettersController],
-  providers: [AdminService, AdminKeyGuard, EdgePurgeClient],
+  providers: [AdminService, AdminKeyGuard, EdgePurgeClient, NginxPurgeClient],
 })
 export class AdminModule {}

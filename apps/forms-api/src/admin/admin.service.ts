@@ -5,6 +5,7 @@ import { ApiError } from '../http/api-error';
 import type { FieldDefinition } from '../forms/form-fields';
 import { PublishedForms } from '../forms/published-forms';
 import { EdgePurgeClient } from '../edge/purge-client';
+import { NginxPurgeClient } from '../edge/nginx-purge-client';
 
 /** Rows per keyset page of the CSV export: big enough for few round trips, small enough to keep memory flat. */
 const EXPORT_BATCH_ROWS = 1_000;
@@ -51,7 +52,13 @@ export class AdminService {
     private readonly router: ReplicaRouter,
     private readonly forms: PublishedForms,
     private readonly edge: EdgePurgeClient,
+    private readonly nginx: NginxPurgeClient,
   ) {}
+
+  /** After the commit and the API cache's invalidation: the CDN and every nginx edge cache drop or refresh the form. */
+  private async purgeEdges(id: string): Promise<void> {
+    await Promise.all([this.edge.purgeForm(id), this.nginx.purgeForm(id)]);
+  }
 
   async create(input: { slug: string; title: string; fields: FieldDefinition[] }) {
     try {
@@ -109,7 +116,7 @@ export class AdminService {
       return { id, status: 'published', publishedVersion: form.latest };
     });
     await this.forms.invalidate(id);
-    await this.edge.purgeForm(id);
+    await this.purgeEdges(id);
     return committed;
   }
 
@@ -120,7 +127,7 @@ export class AdminService {
       return { id, status: 'archived' };
     });
     await this.forms.invalidate(id);
-    await this.edge.purgeForm(id);
+    await this.purgeEdges(id);
     return committed;
   }
 

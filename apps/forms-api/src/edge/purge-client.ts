@@ -3,13 +3,9 @@ import { z } from 'zod';
 import type { FormsApiConfig } from '@formscale/config';
 import { FORMS_API_CONFIG } from '../http/tokens';
 import { formCacheTag } from '../forms/published-forms';
+import { PURGE_TIMEOUT_MS, purgeWithRetries, retryableStatus, type PurgeAttempt, type PurgeOutcome } from './purge-retry';
 
-/** Attempts per purge: Cloudflare's API answers 429/5xx now and then; three tries ride over a blip without holding a publish long. */
-export const PURGE_ATTEMPTS = 3;
-/** First back-off; doubles per retry (250 ms, 500 ms) so the whole purge stays under a couple of seconds. */
-export const PURGE_BACKOFF_MS = 250;
-/** One attempt's time limit: a hung API must not hold the admin request. */
-export const PURGE_TIMEOUT_MS = 5_000;
+export type { PurgeOutcome } from './purge-retry';
 
 /** Cloudflare's v4 API envelope: {"success": bool, "errors": [{code, message}], "messages": [], "result": {"id"}}. */
 const purgeAnswerSchema = z.object({
@@ -17,13 +13,6 @@ const purgeAnswerSchema = z.object({
   errors: z.array(z.object({ code: z.number().optional(), message: z.string().optional() })).default([]),
   result: z.object({ id: z.string() }).nullable().optional(),
 });
-
-export interface PurgeOutcome {
-  purged: boolean;
-  attempts: number;
-  /** Why it did not purge (not configured, or the last error). */
-  reason?: string;
-}
 
 /**
  * Purges a form's entries from the CDN by its cache tag (Cache-Tag: form-<id>,
@@ -49,23 +38,13 @@ export class EdgePurgeClient {
   async purgeTags(tags: string[]): Promise<PurgeOutcome> {
     if (!this.configured) return { purged: false, attempts: 0, reason: 'CDN_PURGE_ZONE_ID / CDN_PURGE_API_TOKEN not set' };
     const url = `${this.config.cdnPurgeApiUrl.replace(/\/+$/, '')}/zones/${encodeURIComponent(this.config.cdnPurgeZoneId)}/purge_cache`;
-    let reason = '';
-    let attempt = 1;
-    for (; attempt <= PURGE_ATTEMPTS; attempt += 1) {
-      const result = await this.attempt(url, tags);
-      if (result.ok) {
-        this.logger.log({ msg: 'cdn purge done', tags, attempt, purgeId: result.id });
-        return { purged: true, attempts: attempt };
-      }
-      reason = result.reason;
-      if (!result.retry || attempt === PURGE_ATTEMPTS) break;
-      await new Promise((resolve) => setTimeout(resolve, PURGE_BACKOFF_MS * 2 ** (attempt - 1)));
-    }
-    this.logger.error({ msg: 'cdn purge failed; entries expire by their s-maxage', tags, reason });
-    return { purged: false, attempts: attempt, reason };
+    const outcome = await purgeWithRetries(() => this.attempt(url, tags));
+    if (outcome.purged) this.logger.log({ msg: 'cdn purge done', tags, attempt: outcome.attempts });
+    else this.logger.error({ msg: 'cdn purge failed; entries expire by their s-maxage', tags, reason: outcome.reason });
+    return outcome;
   }
 
-  private async attempt(url: string, tags: string[]): Promise<{ ok: true; id?: string } | { ok: false; retry: boolean; reason: string }> {
+  private async attempt(url: string, tags: string[]): Promise<PurgeAttempt> {
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -74,11 +53,9 @@ export class EdgePurgeClient {
         signal: AbortSignal.timeout(PURGE_TIMEOUT_MS),
       });
       const parsed = purgeAnswerSchema.safeParse(await response.json().catch(() => undefined));
-      if (response.ok && parsed.success && parsed.data.success) return { ok: true, id: parsed.data.result?.id };
+      if (response.ok && parsed.success && parsed.data.success) return { ok: true };
       const detail = parsed.success ? parsed.data.errors.map((error) => `${error.code ?? ''} ${error.message ?? ''}`.trim()).join('; ') : 'unreadable answer';
-      // 429 and 5xx pass; any other 4xx (bad token, bad zone) will not get better by trying again.
-      const retry = response.status === 429 || response.status >= 500;
-      return { ok: false, retry, reason: `HTTP ${response.status}: ${detail}` };
+      return { ok: false, retry: retryableStatus(response.status), reason: `HTTP ${response.status}: ${detail}` };
     } catch (error) {
       return { ok: false, retry: true, reason: String(error) };
     }

@@ -1,11 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import { closedPort } from '@formscale/observability/testing';
 import { QueueEvents, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createPublishedForm, enqueueSubmissions, REDIS_URL, submissionJobs, submissionQueue, testQueuePrefix } from '../testing/submissions';
+import { enqueueSubmissions, REDIS_URL, submissionJobs, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
 import { LocalBackend, type LocalBackendOptions } from './local-backend';
 
 /*

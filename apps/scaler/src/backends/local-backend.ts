@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LOCAL_REPLICA_DRAIN_TIMEOUT_MS, LOCAL_REPLICA_PORTS, localReplicaPort } from '@formscale/config';
 import { BackendError, type ScalingBackend } from './backend';
 
 /**
@@ -11,27 +12,12 @@ import { BackendError, type ScalingBackend } from './backend';
  * nothing is killed mid-job unless the drain outlasts drainTimeoutMs.
  */
 
-/** The variable each app reads its HTTP port from. */
-export const LOCAL_PORT_VARIABLES: Readonly<Record<string, string>> = {
-  'forms-api': 'FORMS_API_PORT',
-  worker: 'WORKER_PORT',
-};
-
-/** Instance i of an app listens on basePort + i: clear of the stack's fixed ports 3000-3003 and nginx's 8080. */
-export const LOCAL_BASE_PORTS: Readonly<Record<string, number>> = {
-  'forms-api': 3100,
-  worker: 3200,
-};
-
-// Longer than a worker's drain of a full batch; Kubernetes' default terminationGracePeriodSeconds is 30 s.
-export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-
 export interface LocalBackendOptions {
   /** Environment given to every instance (REDIS_URL, DATABASE_URL, QUEUE_PREFIX, ...). */
   env?: NodeJS.ProcessEnv;
   /** Where dist/apps/<app>/main.js is; default the working directory. */
   root?: string;
-  /** Port of instance `index` of `app`; default LOCAL_BASE_PORTS[app] + index. Return 0 for an ephemeral port. */
+  /** Port of instance `index` of `app`; default localReplicaPort(app, index) (@formscale/config). Return 0 for an ephemeral port. */
   portFor?: (app: string, index: number) => number;
   drainTimeoutMs?: number;
   /** Told of every start and stop, for logs or a dashboard. */
@@ -54,7 +40,7 @@ export class LocalBackend implements ScalingBackend {
 
   constructor(private readonly options: LocalBackendOptions = {}) {
     this.root = resolve(options.root ?? process.cwd());
-    this.drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? LOCAL_REPLICA_DRAIN_TIMEOUT_MS;
   }
 
   /** The processes running now, by app: for a test or `npm start` to watch. */
@@ -63,27 +49,33 @@ export class LocalBackend implements ScalingBackend {
   }
 
   async currentReplicas(app: string): Promise<number> {
-    return this.instances.get(app)?.length ?? 0;
+    return this.live(app).length;
   }
 
   async scaleTo(app: string, replicas: number): Promise<void> {
-    const list = this.instances.get(app) ?? [];
-    this.instances.set(app, list);
+    const list = this.live(app);
     while (list.length < replicas) list.push(this.start(app, list));
     // Newest first, as a ReplicaSet picks the youngest pod: the oldest have warm caches.
     const stopping = list.splice(replicas).reverse();
     await Promise.all(stopping.map((instance) => this.stop(app, instance)));
   }
 
+  /** The instances still running: one that exited by itself (a crash) no longer counts, so the next sync replaces it. */
+  private live(app: string): Instance[] {
+    const list = (this.instances.get(app) ?? []).filter((instance) => instance.child.exitCode === null && instance.child.signalCode === null);
+    this.instances.set(app, list);
+    return list;
+  }
+
   private start(app: string, running: Instance[]): Instance {
     const main = join(this.root, 'dist', 'apps', app, 'main.js');
-    const portVariable = LOCAL_PORT_VARIABLES[app];
-    if (portVariable === undefined) throw new BackendError(`local: no app "${app}" to run; the local backend runs ${Object.keys(LOCAL_PORT_VARIABLES).join(', ')}`);
+    const portVariable = LOCAL_REPLICA_PORTS[app]?.variable;
+    if (portVariable === undefined) throw new BackendError(`local: no app "${app}" to run; the local backend runs ${Object.keys(LOCAL_REPLICA_PORTS).join(', ')}`);
     if (!existsSync(main)) throw new BackendError(`local: ${main} does not exist; build it first (npx nx build ${app})`);
     const used = new Set(running.map((instance) => instance.index));
     let index = 0;
     while (used.has(index)) index++;
-    const port = this.options.portFor?.(app, index) ?? (LOCAL_BASE_PORTS[app] ?? 0) + index;
+    const port = this.options.portFor?.(app, index) ?? localReplicaPort(app, index) ?? 0;
     const id = `${app}-local-${index + 1}`;
     const child = spawn(process.execPath, [main], {
       cwd: this.root,

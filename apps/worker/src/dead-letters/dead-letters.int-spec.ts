@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PERSIST_SUBMISSION_JOB, SUBMISSION_JOB_OPTIONS } from '@formscale/contracts';
-import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase, queryOne, type TestDatabase } from '@formscale/db/testing';
 import { inspectDeadLetter, listDeadLetters, purgeDeadLetters, replayDeadLetter } from '@formscale/queue';
 import type { Queue } from 'bullmq';
-import { createPublishedForm, queryOne, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix, waitUntil } from '../testing/fixtures';
+import { REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
+import { waitUntil } from '../testing/fixtures';
 import { startWorkerProcess, type WorkerProcess } from '../testing/worker-process';
 
 const BOUND_MS = 60_000;

@@ -1,15 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase, queryOne, type TestDatabase } from '@formscale/db/testing';
 import type { Queue } from 'bullmq';
-import {
-  createPublishedForm,
-  enqueueSubmissions,
-  queryOne,
-  REDIS_URL,
-  submissionJob,
-  submissionQueue,
-  testQueuePrefix,
-  waitUntil,
-} from '../testing/fixtures';
+import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
+import { waitUntil } from '../testing/fixtures';
 import { startWorkerProcess, type WorkerProcess } from '../testing/worker-process';
 
 /*

@@ -1,6 +1,7 @@
-import { createTestDatabase, startThrowawayPrimary, type TestDatabase, type ThrowawayPrimary } from '@formscale/db/testing';
+import { createTestDatabase, queryOne, startThrowawayPrimary, type TestDatabase, type ThrowawayPrimary } from '@formscale/db/testing';
 import type { Queue } from 'bullmq';
-import { queryOne, REDIS_URL, submissionQueue, testQueuePrefix, waitUntil } from '../testing/fixtures';
+import { REDIS_URL, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
+import { waitUntil } from '../testing/fixtures';
 import {
   publishFormThroughApi,
   startFormsApiProcess,

@@ -1,19 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { WEBHOOKS_QUEUE, webhookJobId, type SubmissionJob } from '@formscale/contracts';
-import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase, queryOne, type TestDatabase } from '@formscale/db/testing';
 import { inspectDeadLetter } from '@formscale/queue';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import {
-  createPublishedForm,
-  enqueueSubmissions,
-  queryOne,
-  REDIS_URL,
-  submissionJob,
-  submissionQueue,
-  testQueuePrefix,
-  waitUntil,
-} from '../testing/fixtures';
+import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
+import { waitUntil } from '../testing/fixtures';
 import { startWebhookReceiver, type WebhookReceiver } from '../testing/webhook-receiver';
 import { startWorkerProcess, type WorkerProcess } from '../testing/worker-process';
 

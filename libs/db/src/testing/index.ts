@@ -154,3 +154,4 @@ function testDatabaseName(label: string): string {
 export { pauseReplay, resumeReplay, startThrowawayReplica, type ThrowawayReplica } from './throwaway-replica';
 export { startThrowawayPrimary, type ThrowawayPrimary } from './throwaway-primary';
 export type { ThrowawayCluster } from './throwaway-cluster';
+export { createPublishedForm, queryOne } from './form-fixtures';

@@ -1,7 +1,7 @@
 /**
- * Deterministic randomness for the load mix: the same seed gives the same
- * sequence of forms and read/submit choices on every machine, so two runs (the
- * before and the after of bench:scaling) offer exactly the same work.
+ * Deterministic randomness for load mixes, traces and fuzz inputs: the same seed
+ * gives the same sequence on every machine, so two runs (the before and the after of
+ * bench:scaling, a fuzz failure replayed, the CDN offload trace) see exactly the same work.
  */
 
 /** mulberry32: a small, fast 32-bit PRNG; plenty for picking keys, not for secrets. */

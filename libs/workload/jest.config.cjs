@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'workload',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/workload',
+};

@@ -1,0 +1,1 @@
+export { seededRandom, zipfSampler } from './workload-random';
