@@ -47,4 +47,19 @@ describe('the autocannon driver accounts for every planned request', () => {
 
     expect(result).toMatchObject({ sent: 90, requests: 90, closedUnanswered: 0, socketErrors: 0, timeouts: 0 });
   });
+
+  it('holds open, idle, the connections autocannon does not use at a fixed rate', async () => {
+    target = await startServer(0);
+    let open = 0;
+    let most = 0;
+    target.server.on('connection', (socket) => {
+      most = Math.max(most, ++open);
+      socket.on('close', () => open--);
+    });
+    const result = await runAutocannon({ url: target.url, connections: 5, durationSeconds: 1, rate: 2, next: read });
+
+    expect(result.connections).toEqual({ sending: 2, idle: 3, idleFailed: 0, idleClosedByServer: 0 });
+    expect(most).toBe(5);
+    expect(result.requests).toBeGreaterThan(0);
+  });
 });

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { LatencyHistogram } from './histogram';
+import { holdIdleConnections } from './idle-connections';
 import { RequestLedger } from './request-ledger';
 import type { ClientResult } from './run-result';
 import type { PlannedRequest } from './workload';
@@ -38,6 +39,10 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
   let lost = 0;
   let inFlightAtStop = 0;
   const fixedCount = settings.requests !== undefined;
+  // At a fixed rate autocannon opens at most one connection per offered req/s
+  // (lib/run.js) and each sends one request a second; the rest are held open idle.
+  const sending = settings.rate === undefined ? settings.connections : Math.min(settings.connections, settings.rate);
+  const idle = sending < settings.connections ? await holdIdleConnections(settings.url, settings.connections - sending) : undefined;
   const started = performance.now();
 
   let finished!: (result: autocannon.Result) => void;
@@ -96,7 +101,12 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
   });
   instance.on('reqError', () => socketErrors++);
   instance.on('tick', () => settings.onTick?.(histogram.count));
-  const result = await done;
+  let result: autocannon.Result;
+  try {
+    result = await done;
+  } finally {
+    idle?.close();
+  }
   const durationSeconds = (performance.now() - started) / 1000;
   return {
     driver: 'autocannon',
@@ -119,5 +129,6 @@ export async function runAutocannon(settings: DriverSettings): Promise<ClientRes
     inFlightAtStop,
     edgeCache,
     acceptedIds,
+    connections: { sending, idle: idle?.opened ?? 0, idleFailed: idle?.failed ?? 0, idleClosedByServer: idle?.closedByServer() ?? 0 },
   };
 }

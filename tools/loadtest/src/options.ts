@@ -94,6 +94,7 @@ const USAGE = `usage: npm run loadtest -- <reads|submit|mixed|soak> [options]
   --duration S         seconds (default ${DEFAULT_DURATION_SECONDS}; soak ${DEFAULT_SOAK_SECONDS})
   --requests N         stop after N requests instead of a duration
   --rate R             fixed offered rate in req/s, for latency; closed loop when absent (soak ${DEFAULT_SOAK_RATE})
+                       (autocannon sends on at most R connections and holds the others open idle)
   --url URL            target (default ${DEFAULT_TARGET}, nginx of npm start)
   --admin-key KEY      admin API key (default: first of ADMIN_API_KEYS)
   --forms N            forms created and published before the run (default ${DEFAULT_FORMS})

@@ -47,6 +47,17 @@ const ms = (value: number | null) => (value === null ? 'n/a' : `${value < 10 ? v
 const pct = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(2)} %`);
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 
+function openConnectionsRow(c: NonNullable<ClientResult['connections']>): string {
+  const problems = [
+    ...(c.idleFailed > 0 ? [`${int(c.idleFailed)} could not be opened`] : []),
+    ...(c.idleClosedByServer > 0 ? [`${int(c.idleClosedByServer)} closed by the server during the run`] : []),
+  ];
+  return (
+    `| open connections | ${int(c.sending)} sending, one request a second each (autocannon's fixed rate), ` +
+    `+ ${int(c.idle)} held open idle${problems.length > 0 ? ` (${problems.join(', ')})` : ''} |`
+  );
+}
+
 /** The report as Markdown; the terminal shows the same text. */
 export function renderMarkdown(report: LoadTestReport): string {
   const c = report.client;
@@ -69,6 +80,7 @@ export function renderMarkdown(report: LoadTestReport): string {
     `| no answer: socket errors / time-outs / connection closed by the server | ${int(c.socketErrors)} / ${int(c.timeouts)} / ${int(c.closedUnanswered)} |`,
     `| nginx cache (X-Cache-Status) | ${Object.keys(c.edgeCache).length === 0 ? 'no header seen (no nginx in front?)' : `${Object.entries(c.edgeCache).map(([k, n]) => `${k}: ${int(n)}`).join(', ')}; hit rate ${pct(c.edgeHitRate)}`} |`,
   ];
+  if (c.connections !== undefined && c.connections.idle + c.connections.idleFailed > 0) lines.push(openConnectionsRow(c.connections));
   if (c.sent !== undefined) lines.push(`| sent | ${int(c.sent)}${c.inFlightAtStop > 0 ? ` (${int(c.inFlightAtStop)} still in flight when the run stopped)` : ''} |`);
   if (report.serverRequests !== undefined) lines.push(`| requests counted by forms-api | ${int(report.serverRequests)} |`);
   lines.push(...serverSection(report));

@@ -21,6 +21,8 @@ export interface ClientResult {
   edgeCache: Record<string, number>;
   /** Submission ids answered 202. */
   acceptedIds: string[];
+  /** How the open connections were used (autocannon): sending the load, or held open idle beside it. */
+  connections?: { sending: number; idle: number; idleFailed: number; idleClosedByServer: number };
 }
 
 /** Answers that are not what a healthy system gives: 5xx, 429, and no answer at all (of any kind). */
