@@ -62,3 +62,13 @@ export function ensureOpenFiles(connections: number): OpenFilesCheck {
       `(as root, or after raising the hard limit in /etc/security/limits.conf), or use fewer --connections.`,
   };
 }
+
+/**
+ * The open-files limit to ask for in a child's own setrlimit (nginx's
+ * worker_rlimit_nofile): above this process's hard limit it fails unless the
+ * system lets the child raise that, which containers usually do not.
+ */
+export function openFilesCeiling(wanted: number): number {
+  const limit = openFilesLimit();
+  return limit === undefined ? wanted : Math.min(wanted, limit.hard);
+}

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { foregroundGlobals, LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
 import { createTestDatabase } from '@formscale/db/testing';
+import { openFilesCeiling } from './open-files';
 import { parseOptions } from './options';
 import { freePort, startApp, startProcess, type RunningProcess } from './processes';
 import { REPO_ROOT, writeReport, type LoadTestReport } from './report';
@@ -35,6 +36,11 @@ export interface ScalingResult {
   table: string;
   ratios: { after_vs_before: number };
 }
+
+// Enough of nginx's error.log to show why it answered 502.
+const NGINX_ERROR_LINES = 20;
+// One worker holds every client connection and one upstream connection per request in flight.
+const NGINX_OPEN_FILES = 65_536;
 
 const ADMIN_KEY = `bench-${randomBytes(12).toString('hex')}`;
 
@@ -99,6 +105,7 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
       listenPort: port,
       statusPort,
       workerProcesses: 1,
+      workerRlimitNofile: openFilesCeiling(NGINX_OPEN_FILES),
       cacheDir: join(nginxDir, 'cache'),
       tempDir: join(nginxDir, 'temp'),
       pidFile: join(nginxDir, 'nginx.pid'),
@@ -116,11 +123,19 @@ export async function runScalingBench(settings: ScalingSettings, log: (line: str
     return { queuePrefix: common.QUEUE_PREFIX, before, after, table: scalingTable(before, after, settings.apiInstances), ratios };
   } finally {
     for (const process of running.reverse()) await process.stop();
+    // The folder goes below; what nginx complained of (a 502's cause) is shown first.
+    const nginxErrors = readLastLines(join(nginxDir, 'logs', 'error.log'), NGINX_ERROR_LINES);
+    if (nginxErrors.length > 0) log(`nginx error.log, last ${nginxErrors.length} lines:\n${nginxErrors.join('\n')}`);
     rmSync(nginxDir, { recursive: true, force: true });
     // Tens of thousands of kept jobs per run would otherwise stay in the shared Redis.
     await deleteKeysUnder(process.env['REDIS_URL'] || DEFAULT_REDIS_URL, common.QUEUE_PREFIX);
     await db.drop();
   }
+}
+
+function readLastLines(path: string, count: number): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).slice(-count);
 }
 
 function ratio(system: number, baseline: number): number {
@@ -137,6 +152,12 @@ const faster = (before: number, after: number) => {
   return r >= 1 ? `${times(r)} faster` : `${times(1 / r)} slower`;
 };
 
+/** Error-rate ratio in words; a ratio to an error-free run would be a division by zero. */
+const fewerErrors = (before: number, after: number) => {
+  if (before === 0) return '—';
+  return after === 0 ? 'none after' : `${times(before / after)} fewer`;
+};
+
 /** The seed's table (servers, users, average, req/s, errors, p95, p99, cache hit), with the ratio per line and the KPIs. */
 export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiInstances: number): string {
   const b = before.client;
@@ -146,7 +167,7 @@ export function scalingTable(before: LoadTestReport, after: LoadTestReport, apiI
     ['users (open connections)', b.requests ? before.settings.connections.toLocaleString('en-US') : '0', after.settings.connections.toLocaleString('en-US'), ''],
     ['average response time', ms(b.latencyMs.mean), ms(a.latencyMs.mean), faster(b.latencyMs.mean, a.latencyMs.mean)],
     ['throughput', `${Math.round(b.requestsPerSecond).toLocaleString('en-US')} req/s`, `${Math.round(a.requestsPerSecond).toLocaleString('en-US')} req/s`, times(a.requestsPerSecond / b.requestsPerSecond)],
-    ['error rate', pct(b.errorRate), pct(a.errorRate), b.errorRate === 0 ? '—' : times(b.errorRate / Math.max(a.errorRate, 1e-9)) + ' fewer'],
+    ['error rate', pct(b.errorRate), pct(a.errorRate), fewerErrors(b.errorRate, a.errorRate)],
     ['p95', ms(b.latencyMs.p95), ms(a.latencyMs.p95), faster(b.latencyMs.p95, a.latencyMs.p95)],
     ['p99', ms(b.latencyMs.p99), ms(a.latencyMs.p99), faster(b.latencyMs.p99, a.latencyMs.p99)],
     ['cache hit (nginx edge)', pct(b.edgeHitRate), pct(a.edgeHitRate), ''],
