@@ -17,7 +17,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@formscale/db/testing';
-import type { Queue } from 'bullmq';
+import { WEBHOOKS_QUEUE } from '@formscale/contracts';
+import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import {
   createPublishedForm,
@@ -129,6 +130,10 @@ async function workerRate(databaseUrl: string, processes: number): Promise<Drain
     await Promise.all(workers.map((worker) => worker.exited));
     await queue.obliterate({ force: true });
     await queue.close();
+    // The worker also opened its webhooks queue under the prefix: leave nothing of the run behind.
+    const webhooks = new Queue(WEBHOOKS_QUEUE, { connection: { url: REDIS_URL }, prefix });
+    await webhooks.obliterate({ force: true });
+    await webhooks.close();
   }
 }
 
