@@ -3,16 +3,22 @@
  * against two baselines on the same 50,000 jobs in the same run:
  *   noop:   a BullMQ worker (own process, same concurrency) that completes each job doing nothing;
  *   insert: the same rows written by raw multi-row INSERTs of the same batch size, no queue at all.
- * Then the rate with 1, 2 and 4 worker processes. Writes reports/bench/worker.json.
+ * Then the rates with 1, 2 and 4 processes of each. Writes reports/bench/worker.json.
+ *
+ * Everything shares this machine's cores: the consumer, Redis and PostgreSQL (with its
+ * replicas replaying the WAL). So next to each rate the CPU time the consumer processes
+ * spent per job is reported: wall-clock rates move with whatever else runs, CPU per job
+ * is what the consumer itself costs.
  *
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/worker.bench.ts   (needs the stack and `npx nx build worker`)
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { WEBHOOKS_QUEUE } from '@formscale/contracts';
 import { createPublishedForm, createTestDatabase } from '@formscale/db/testing';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
 import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
@@ -21,6 +27,11 @@ const JOBS = Number(process.env['BENCH_JOBS'] ?? 50_000);
 const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? 400);
 const BATCH_SIZE = Number(process.env['WORKER_BATCH_SIZE'] ?? 200);
 const POLL_MS = 50;
+const PROCESSES = [1, 2, 4] as const;
+/** addBulk calls in flight while preparing a queue: preparing is not measured, only waited for. */
+const ENQUEUE_LANES = 4;
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
+const CLOCK_TICKS_PER_S = 100;
 
 const NOOP_WORKER = `
 const { Worker } = require('bullmq');
@@ -33,6 +44,34 @@ worker.waitUntilReady().then(() => console.log('listening on noop'));
 process.on('SIGTERM', () => worker.close().then(() => process.exit(0)));
 `;
 
+interface Drain {
+  perS: number;
+  /** CPU time of the consumer processes per job, where /proc is readable. */
+  cpuUsPerJob: number | undefined;
+}
+
+/** CPU seconds a process has used so far, or undefined where /proc/<pid>/stat cannot be read. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name: utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks / CLOCK_TICKS_PER_S : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function totalCpuSeconds(pids: readonly number[]): number | undefined {
+  let total = 0;
+  for (const pid of pids) {
+    const seconds = cpuSeconds(pid);
+    if (seconds === undefined) return undefined;
+    total += seconds;
+  }
+  return total;
+}
+
 async function remaining(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
@@ -44,18 +83,27 @@ async function preparedQueue(databaseUrl: string): Promise<{ queue: Queue; prefi
   const queue = submissionQueue(prefix);
   await queue.pause();
   const formId = await createPublishedForm(databaseUrl);
-  await enqueueSubmissions(queue, Array.from({ length: JOBS }, (_, index) => submissionJob(formId, index)));
+  const jobs = Array.from({ length: JOBS }, (_, index) => submissionJob(formId, index));
+  const lane = Math.ceil(JOBS / ENQUEUE_LANES);
+  await Promise.all(
+    Array.from({ length: ENQUEUE_LANES }, (_, index) => enqueueSubmissions(queue, jobs.slice(index * lane, (index + 1) * lane))),
+  );
   return { queue, prefix, formId };
 }
 
-async function drainRate(queue: Queue): Promise<number> {
+/** Resumes the prepared queue and waits until the consumer processes (pids) have emptied it. */
+async function drain(queue: Queue, pids: readonly number[]): Promise<Drain> {
+  const cpuBefore = totalCpuSeconds(pids);
   const started = performance.now();
   await queue.resume();
   while ((await remaining(queue)) > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  return JOBS / ((performance.now() - started) / 1000);
+  const perS = JOBS / ((performance.now() - started) / 1000);
+  const cpuAfter = totalCpuSeconds(pids);
+  const cpuUsPerJob = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) / JOBS) * 1e6;
+  return { perS, cpuUsPerJob };
 }
 
-async function workerRate(databaseUrl: string, processes: number): Promise<number> {
+async function workerRate(databaseUrl: string, processes: number): Promise<Drain> {
   const { queue, prefix } = await preparedQueue(databaseUrl);
   const env = {
     DATABASE_URL: databaseUrl,
@@ -69,33 +117,45 @@ async function workerRate(databaseUrl: string, processes: number): Promise<numbe
   const workers: AppProcess[] = [];
   try {
     for (let i = 0; i < processes; i++) workers.push(await startAppProcess({ app: 'worker', portVariable: 'WORKER_PORT', env }));
-    return await drainRate(queue);
+    return await drain(queue, workers.map((worker) => worker.pid));
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(workers.map((worker) => worker.exited));
     await queue.obliterate({ force: true });
     await queue.close();
+    // The worker also opened its webhooks queue under the prefix: leave nothing of the run behind.
+    const webhooks = new Queue(WEBHOOKS_QUEUE, { connection: { url: REDIS_URL }, prefix });
+    await webhooks.obliterate({ force: true });
+    await webhooks.close();
   }
 }
 
-async function noopRate(databaseUrl: string): Promise<number> {
+async function noopRate(databaseUrl: string, processes: number): Promise<Drain> {
   const { queue, prefix } = await preparedQueue(databaseUrl);
-  const child = spawn(process.execPath, ['-e', NOOP_WORKER], {
-    env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, ['-e', NOOP_WORKER], {
+      env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const exited = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
   try {
-    await new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve()));
-    return await drainRate(queue);
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve())),
+      ),
+    );
+    return await drain(queue, children.map((child) => child.pid ?? -1));
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.on('exit', resolve));
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(exited);
     await queue.obliterate({ force: true });
     await queue.close();
   }
 }
 
-/** The same rows and statement shape as the worker's batch, straight into PostgreSQL, as many batches in flight as the worker has. */
+/** The same rows in plain multi-row INSERTs (no statistics, no queue), as many batches in flight as the worker has. */
 async function insertRate(databaseUrl: string): Promise<number> {
   const formId = await createPublishedForm(databaseUrl);
   const rows = Array.from({ length: JOBS }, (_, index) => submissionJob(formId, index));
@@ -134,17 +194,23 @@ async function insertRate(databaseUrl: string): Promise<number> {
 async function main(): Promise<void> {
   const db = await createTestDatabase({ label: 'bench-worker', replicaUrls: [] });
   try {
-    const noop = await noopRate(db.url);
     const insert = await insertRate(db.url);
-    const byProcesses: Record<string, number> = {};
-    for (const processes of [1, 2, 4]) byProcesses[`worker_${processes}p_per_s`] = await workerRate(db.url, processes);
-    const worker = byProcesses['worker_1p_per_s'] ?? 0;
-    const figures = {
+    const drains: Record<string, Drain> = {};
+    for (const processes of PROCESSES) {
+      drains[`noop_${processes}p`] = await noopRate(db.url, processes);
+      drains[`worker_${processes}p`] = await workerRate(db.url, processes);
+    }
+    const worker = drains['worker_1p']?.perS ?? 0;
+    const noop = drains['noop_1p']?.perS ?? 0;
+    const figures: Record<string, number> = {
       stored_per_s: Math.round(worker),
       noop_per_s: Math.round(noop),
       insert_per_s: Math.round(insert),
-      ...Object.fromEntries(Object.entries(byProcesses).map(([key, value]) => [key, Math.round(value)])),
     };
+    for (const [name, { perS }] of Object.entries(drains)) figures[`${name}_per_s`] = Math.round(perS);
+    for (const [name, { cpuUsPerJob }] of Object.entries(drains)) {
+      if (cpuUsPerJob !== undefined) figures[`${name}_cpu_us_per_job`] = Math.round(cpuUsPerJob);
+    }
     const ratios = {
       worker_vs_noop: Number((worker / noop).toFixed(3)),
       worker_vs_insert: Number((worker / insert).toFixed(3)),

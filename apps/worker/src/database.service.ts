@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { ReplicaRouter, type TransactionClient } from '@formscale/db';
+import { ReplicaRouter } from '@formscale/db';
 import { METRICS_REGISTRY } from '@formscale/observability';
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { Registry } from 'prom-client';
 import { WORKER_CONFIG, type WorkerConfig } from './worker-config';
 
@@ -34,8 +35,9 @@ export class DatabaseService implements OnModuleInit {
     await this.router.start();
   }
 
-  async transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
-    return (await this.router.transaction(fn)).value;
+  /** One statement on the primary, its own transaction; the worker serves no reads, so no consistency token. */
+  execute<R extends QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
+    return this.router.execute<R>(query);
   }
 
   stop(): Promise<void> {

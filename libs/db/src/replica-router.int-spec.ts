@@ -136,6 +136,23 @@ describe('ReplicaRouter on the local stack', () => {
       expect(replicaPorts.map((port) => node(router, port).queries)).toEqual(replicaQueries);
     });
 
+    it('runs one statement on the primary with execute(), committed, named statements included', async () => {
+      const replicaQueries = replicaPorts.map((port) => node(router, port).queries);
+      const statement = {
+        name: 'router-test-execute',
+        text: `INSERT INTO forms (slug, title) VALUES ($1, 'Executed') RETURNING inet_server_port() AS port`,
+      };
+      // Twice under one name: the second run reuses the prepared statement where the connection has it.
+      for (const slug of ['execute-1', 'execute-2']) {
+        const result = await router.execute<{ port: number }>({ ...statement, values: [slug] });
+        expect(result.rows[0].port).toBe(primaryPort);
+        expect(result).not.toHaveProperty('consistencyToken');
+      }
+      const { rows } = await router.write<{ n: number }>(`SELECT count(*)::int AS n FROM forms WHERE slug IN ('execute-1', 'execute-2')`);
+      expect(rows[0].n).toBe(2);
+      expect(replicaPorts.map((port) => node(router, port).queries)).toEqual(replicaQueries);
+    });
+
     it('rolls a transaction back when its callback throws', async () => {
       await expect(
         router.transaction(async (tx) => {

@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient, type QueryConfig, type QueryResult, type QueryResultRow } from 'pg';
 import pino from 'pino';
 import { register as defaultRegistry, type Registry } from 'prom-client';
 import { advanceToken, currentTokenLsn } from './consistency-context';
@@ -308,6 +308,28 @@ export class ReplicaRouter {
       const result = (await client.query<R>(text, values)) as WriteResult<R>;
       result.consistencyToken = await this.tokenAfterCommit(client);
       return result;
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      throw error;
+    } finally {
+      client.giveBack(broken);
+    }
+  }
+
+  /**
+   * One statement on the primary, for a writer that serves no reads (the
+   * worker): unlike write(), no consistency token is read after it, which saves
+   * a round trip per statement. A single statement is its own transaction, so
+   * a statement whose CTEs write several tables commits them together. Takes a
+   * QueryConfig so that a statement run per batch can be named (prepared once
+   * per connection).
+   */
+  async execute<R extends QueryResultRow = QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
+    const client = await this.checkOutPrimary();
+    let broken: unknown;
+    try {
+      this.countPrimary();
+      return await client.query<R>(query);
     } catch (error) {
       if (isConnectionError(error)) broken = error;
       throw error;

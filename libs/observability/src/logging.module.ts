@@ -9,8 +9,12 @@ export interface LoggingOptions {
 }
 
 // Probes and scrapes arrive every few seconds from every orchestrator and
-// Prometheus; logging each would drown the requests people look for.
-const QUIET_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+// Prometheus, so they skip the request logger altogether. Logging each would
+// drown the requests people look for; and entering nestjs-pino's
+// AsyncLocalStorage even once turns on Node 20's promise hooks for the life of
+// the process, a cost every later promise pays (the worker serves nothing but
+// probes, and paid it on every job).
+const QUIET_ROUTES = ['health/live', 'health/ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET }));
 
 /** JSON logs through pino, one line per request, each carrying the request id. */
 @Module({})
@@ -28,16 +32,13 @@ export class LoggingModule {
             formatters: { level: (label) => ({ level: label }) },
             // The request id is Fastify's (see createHttpApp), so logs and the
             // X-Request-Id response header agree.
-            // Fastify's middleware layer strips the mount prefix from req.url.
-            autoLogging: {
-              ignore: (req) => QUIET_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
-            },
             serializers: {
               req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
             },
           },
           forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
+          exclude: QUIET_ROUTES,
         }),
       ],
     };

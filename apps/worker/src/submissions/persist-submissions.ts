@@ -1,5 +1,5 @@
 import type { SubmissionJob } from '@formscale/contracts';
-import type { TransactionClient } from '@formscale/db';
+import type { QueryConfig, QueryResult, QueryResultRow } from 'pg';
 
 /** What became of one submission in its batch. */
 export type PersistOutcome =
@@ -21,97 +21,100 @@ export interface BatchResult {
   readonly changedFormIds: readonly string[];
 }
 
-export type RunInTransaction = <T>(fn: (tx: TransactionClient) => Promise<T>) => Promise<T>;
+/** Runs one statement on the primary; a single statement is its own transaction. */
+export type Execute = <R extends QueryResultRow>(query: QueryConfig) => Promise<QueryResult<R>>;
 
 /*
- * One INSERT for the whole batch: unnest() turns seven arrays into rows, so the
- * statement has seven parameters whatever the batch size (a VALUES list would
- * hit PostgreSQL's 65,535-parameter limit at ~9,000 rows). ON CONFLICT DO
- * NOTHING without a target covers the primary key (a job run twice) and the
- * (form_id, idempotency_key) key (a client retry that got a new id) alike, so
- * neither can fail the batch; RETURNING names the rows that really went in.
+ * The whole batch in one statement, so one round trip and one commit:
+ *
+ * - The batch travels as one JSON array of the jobs' payloads (their keys are
+ *   the column names below): one JSON.stringify per batch in the worker, no
+ *   per-value array encoding, and one parameter whatever the batch size.
+ * - ON CONFLICT DO NOTHING without a target covers the primary key (a job run
+ *   twice) and the (form_id, idempotency_key) key (a client retry that got a
+ *   new id) alike, so neither can fail the batch. Rows go in sorted by id and
+ *   statistics rows by form id: two batches that touch the same rows wait on
+ *   each other in one order, never in a cycle.
+ * - The statistics count the rows RETURNING names, i.e. only rows really
+ *   inserted, and commit with them: a statement is atomic, the data-modifying
+ *   CTEs included, and PostgreSQL runs each of them exactly once.
+ * - It answers with the ids it skipped (usually none) and the active webhook
+ *   endpoints of the batch's forms.
+ *
+ * Named, so each connection parses and plans it once.
  */
-const INSERT_SUBMISSIONS = `
-  INSERT INTO submissions (id, form_id, form_version, data, idempotency_key, received_at, client_metadata)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::jsonb[], $5::text[], $6::timestamptz[], $7::jsonb[])
-  ON CONFLICT DO NOTHING
-  RETURNING id`;
+const PERSIST_BATCH = {
+  name: 'formscale-persist-submissions',
+  text: `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
+      "submissionId" uuid, "formId" uuid, "formVersion" int, data jsonb,
+      "idempotencyKey" text, "receivedAt" timestamptz, client jsonb)
+  ),
+  inserted AS (
+    INSERT INTO submissions (id, form_id, form_version, data, idempotency_key, received_at, client_metadata)
+    SELECT "submissionId", "formId", "formVersion", data, "idempotencyKey", "receivedAt", client
+    FROM input ORDER BY "submissionId"
+    ON CONFLICT DO NOTHING
+    RETURNING id, form_id, received_at
+  ),
+  counted AS (
+    INSERT INTO form_stats (form_id, submission_count, last_submission_at, updated_at)
+    SELECT form_id, count(*), max(received_at), now() FROM inserted GROUP BY form_id ORDER BY form_id
+    ON CONFLICT (form_id) DO UPDATE SET
+      submission_count = form_stats.submission_count + EXCLUDED.submission_count,
+      last_submission_at = GREATEST(form_stats.last_submission_at, EXCLUDED.last_submission_at),
+      updated_at = now()
+  )
+  SELECT
+    (SELECT json_agg("submissionId") FROM input WHERE "submissionId" NOT IN (SELECT id FROM inserted)) AS skipped,
+    (SELECT json_agg(json_build_array(form_id, id) ORDER BY id) FROM webhook_endpoints
+      WHERE active AND form_id IN (SELECT "formId" FROM input)) AS endpoints`,
+};
 
-/* Counts only inserted rows. Form ids arrive sorted, so concurrent batches lock stats rows in one order and cannot deadlock. */
-const UPSERT_FORM_STATS = `
-  INSERT INTO form_stats (form_id, submission_count, last_submission_at, updated_at)
-  SELECT form_id, n, last_at, now() FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS t(form_id, n, last_at)
-  ON CONFLICT (form_id) DO UPDATE SET
-    submission_count = form_stats.submission_count + EXCLUDED.submission_count,
-    last_submission_at = GREATEST(form_stats.last_submission_at, EXCLUDED.last_submission_at),
-    updated_at = now()`;
-
-const ACTIVE_ENDPOINTS = `
-  SELECT id, form_id FROM webhook_endpoints WHERE active AND form_id = ANY($1::uuid[]) ORDER BY id`;
+interface PersistBatchRow {
+  /** Ids not inserted; null when every row went in. */
+  skipped: string[] | null;
+  /** [formId, endpointId] pairs; null when no form of the batch has an active endpoint. */
+  endpoints: [string, string][] | null;
+}
 
 const EXISTING_SUBMISSIONS = `SELECT id FROM submissions WHERE id = ANY($1::uuid[])`;
 
-/** Writes a batch in one transaction: the rows, the statistics of the rows inserted, and who gets webhooks. */
-export async function persistSubmissionBatch(
-  inTransaction: RunInTransaction,
-  jobs: readonly SubmissionJob[],
-): Promise<BatchResult> {
-  // Sorted by id: two batches holding the same re-run job wait on each other in one order, never in a cycle.
-  const sorted = [...jobs].sort((a, b) => (a.submissionId < b.submissionId ? -1 : a.submissionId > b.submissionId ? 1 : 0));
-  return inTransaction(async (tx) => {
-    const inserted = await tx.query<{ id: string }>(INSERT_SUBMISSIONS, [
-      sorted.map((job) => job.submissionId),
-      sorted.map((job) => job.formId),
-      sorted.map((job) => job.formVersion),
-      sorted.map((job) => JSON.stringify(job.data)),
-      sorted.map((job) => job.idempotencyKey),
-      sorted.map((job) => job.receivedAt),
-      sorted.map((job) => JSON.stringify(job.client)),
-    ]);
-    const insertedIds = new Set(inserted.rows.map((row) => row.id));
+/** Writes a batch in one statement: the rows, the statistics of the rows inserted, and who gets webhooks. */
+export async function persistSubmissionBatch(execute: Execute, jobs: readonly SubmissionJob[]): Promise<BatchResult> {
+  const { rows } = await execute<PersistBatchRow>({ ...PERSIST_BATCH, values: [JSON.stringify(jobs)] });
+  const { skipped, endpoints } = rows[0] ?? { skipped: null, endpoints: null };
 
-    const perForm = new Map<string, { count: number; lastAt: string }>();
-    for (const job of sorted) {
-      if (!insertedIds.has(job.submissionId)) continue;
-      const entry = perForm.get(job.formId) ?? { count: 0, lastAt: job.receivedAt };
-      entry.count += 1;
-      if (Date.parse(job.receivedAt) > Date.parse(entry.lastAt)) entry.lastAt = job.receivedAt;
-      perForm.set(job.formId, entry);
-    }
-    const changedFormIds = [...perForm.keys()].sort();
-    if (changedFormIds.length > 0) {
-      await tx.query(UPSERT_FORM_STATS, [
-        changedFormIds,
-        changedFormIds.map((id) => perForm.get(id)?.count),
-        changedFormIds.map((id) => perForm.get(id)?.lastAt),
-      ]);
-    }
+  const endpointsByForm = new Map<string, string[]>();
+  for (const [formId, endpointId] of endpoints ?? []) {
+    const list = endpointsByForm.get(formId);
+    if (list === undefined) endpointsByForm.set(formId, [endpointId]);
+    else list.push(endpointId);
+  }
 
-    const formIds = [...new Set(sorted.map((job) => job.formId))];
-    const endpoints = await tx.query<{ id: string; form_id: string }>(ACTIVE_ENDPOINTS, [formIds]);
-    const endpointsByForm = new Map<string, string[]>();
-    for (const row of endpoints.rows) {
-      endpointsByForm.set(row.form_id, [...(endpointsByForm.get(row.form_id) ?? []), row.id]);
-    }
+  // A job not inserted is either a re-run (its row exists: webhooks are enqueued
+  // again under the same job ids, which BullMQ dedupes) or lost its idempotency
+  // key to another submission (no row, so no webhooks). Rare, so asked only then,
+  // after the commit: a row that is there stays there.
+  const notInserted = new Set(skipped ?? []);
+  const alreadyThere = new Set<string>();
+  if (notInserted.size > 0) {
+    const found = await execute<{ id: string }>({ text: EXISTING_SUBMISSIONS, values: [[...notInserted]] });
+    for (const row of found.rows) alreadyThere.add(row.id);
+  }
 
-    // A job not inserted is either a re-run (its row exists: webhooks are enqueued
-    // again under the same job ids, which BullMQ dedupes) or lost its idempotency
-    // key to another submission (no row, so no webhooks). Rare, so asked only then.
-    const notInserted = sorted.filter((job) => !insertedIds.has(job.submissionId)).map((job) => job.submissionId);
-    const alreadyThere = new Set<string>();
-    if (notInserted.length > 0) {
-      const found = await tx.query<{ id: string }>(EXISTING_SUBMISSIONS, [notInserted]);
-      for (const row of found.rows) alreadyThere.add(row.id);
+  const changed = new Set<string>();
+  const outcomes = jobs.map((job): PersistOutcome => {
+    const webhookEndpointIds = endpointsByForm.get(job.formId) ?? [];
+    if (!notInserted.has(job.submissionId)) {
+      changed.add(job.formId);
+      return { status: 'stored', webhookEndpointIds };
     }
-
-    const outcomes = jobs.map((job): PersistOutcome => {
-      const webhookEndpointIds = endpointsByForm.get(job.formId) ?? [];
-      if (insertedIds.has(job.submissionId)) return { status: 'stored', webhookEndpointIds };
-      if (alreadyThere.has(job.submissionId)) return { status: 'duplicate', webhookEndpointIds };
-      return { status: 'idempotent-replay', webhookEndpointIds: [] };
-    });
-    return { outcomes, changedFormIds };
+    if (alreadyThere.has(job.submissionId)) return { status: 'duplicate', webhookEndpointIds };
+    return { status: 'idempotent-replay', webhookEndpointIds: [] };
   });
+  return { outcomes, changedFormIds: [...changed].sort() };
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the row itself is at fault. */
@@ -124,12 +127,9 @@ export function isRowError(error: unknown): boolean {
  * Writes a batch; when the database refuses a row, writes each job alone so the
  * one at fault is rejected and its neighbours are stored.
  */
-export async function persistIsolatingBadRows(
-  inTransaction: RunInTransaction,
-  jobs: readonly SubmissionJob[],
-): Promise<BatchResult> {
+export async function persistIsolatingBadRows(execute: Execute, jobs: readonly SubmissionJob[]): Promise<BatchResult> {
   try {
-    return await persistSubmissionBatch(inTransaction, jobs);
+    return await persistSubmissionBatch(execute, jobs);
   } catch (error) {
     if (!isRowError(error)) throw error;
     if (jobs.length === 1) {
@@ -138,7 +138,7 @@ export async function persistIsolatingBadRows(
     const outcomes: PersistOutcome[] = [];
     const changed = new Set<string>();
     for (const job of jobs) {
-      const single = await persistIsolatingBadRows(inTransaction, [job]);
+      const single = await persistIsolatingBadRows(execute, [job]);
       outcomes.push(...single.outcomes);
       for (const id of single.changedFormIds) changed.add(id);
     }

@@ -93,7 +93,6 @@ export class SubmissionProcessor extends WorkerHost {
       );
     }
     const outcome = await this.batcher.add(parsed.data);
-    this.outcomes.inc({ outcome: outcome.status });
     if (outcome.status === 'rejected') {
       throw new UnrecoverableError(`the database refused submission ${job.id}: ${outcome.reason}`);
     }
@@ -103,8 +102,9 @@ export class SubmissionProcessor extends WorkerHost {
   /** Commit first; then queue the webhooks, so a job completes only when both are durable. */
   private async writeBatch(items: readonly SubmissionJob[]): Promise<readonly PersistOutcome[]> {
     const started = performance.now();
-    const result = await persistIsolatingBadRows((fn) => this.db.transaction(fn), items);
+    const result = await persistIsolatingBadRows((query) => this.db.execute(query), items);
     this.batchSizes.observe(items.length);
+    this.countOutcomes(result.outcomes);
     const webhookJobs = items.flatMap((item, index) => {
       const outcome = result.outcomes[index];
       if (outcome === undefined || outcome.status === 'rejected') return [];
@@ -122,5 +122,12 @@ export class SubmissionProcessor extends WorkerHost {
     this.cache.publishFormsChanged(result.changedFormIds);
     this.logger.debug({ msg: 'batch persisted', jobs: items.length, webhooks: webhookJobs.length, ms: Math.round(performance.now() - started) });
     return result.outcomes;
+  }
+
+  /** Once per outcome and batch: a labelled inc() looks its labels up on every call. */
+  private countOutcomes(outcomes: readonly PersistOutcome[]): void {
+    const counts = new Map<PersistOutcome['status'], number>();
+    for (const { status } of outcomes) counts.set(status, (counts.get(status) ?? 0) + 1);
+    for (const [outcome, count] of counts) this.outcomes.inc({ outcome }, count);
   }
 }
