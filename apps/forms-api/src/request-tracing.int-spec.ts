@@ -65,6 +65,10 @@ describe('forms API request ids in its logs (the built app as a process)', () =>
   }
   const answered = (lines: LogLine[]) => lines.some((line) => line.res !== undefined);
 
+  it('starts without a Fastify warning (FSTWRN004: an error handler set twice on one scope)', () => {
+    expect(api.output.filter((line) => line.includes('FastifyWarning'))).toEqual([]);
+  });
+
   it('echoes X-Request-Id on the form read and the submit, and writes it on their request lines', async () => {
     const read = await fetch(`${api.url}/api/forms/${formId}`, { headers: { 'x-request-id': 'trace-read-1' } });
     const sent = await submit(api.url, formId, valid, { 'x-request-id': 'trace-submit-1' });
