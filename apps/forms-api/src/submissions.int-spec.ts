@@ -135,6 +135,22 @@ describe('forms API submissions (real Redis, PostgreSQL, replicas)', () => {
     expect(body.message.length).toBeGreaterThan(10);
   });
 
+  it("answers Fastify's own refusals (limits, body parsing) in the API's words", async () => {
+    const refusals = await Promise.all([
+      submit(api.url, formId, { ...valid, name: 'x'.repeat(5000) }),
+      fetch(`${api.url}/api/forms/${formId}/submissions`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }),
+      submit(api.url, formId, ''),
+      submit(api.url, formId, '{"name":'),
+    ]);
+    const bodies = await Promise.all(refusals.map((response) => response.json() as Promise<{ statusCode: number; message: string }>));
+    expect(bodies.map(({ statusCode, message }) => [statusCode, message])).toEqual([
+      [413, 'The request body is larger than this endpoint accepts; send fewer or shorter answers.'],
+      [415, 'Send the body as JSON with Content-Type: application/json.'],
+      [400, 'The body is empty; send a JSON object of field names to answers.'],
+      [400, 'The body is not valid JSON; send a JSON object of field names to answers.'],
+    ]);
+  });
+
   it('lists each field error as {field, message}', async () => {
     const response = await submit(api.url, formId, { name: 'A', email: 'x', agree: false, zzz: 1 });
     const body = (await response.json()) as { details: Array<{ field: string; message: string }> };

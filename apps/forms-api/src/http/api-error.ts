@@ -78,9 +78,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
 }
 
 /**
- * Fastify's error handler of every route (see createFormsApiApp): errors
- * Fastify raises before a handler runs (body parsing, limits) and errors of
- * the routes Fastify serves itself, answered by sendError.
+ * The Fastify error handler of the routes Fastify serves itself (apiRoute):
+ * their handlers' errors and those Fastify raises before (body limit and
+ * parsing), answered by sendError.
  */
 export function apiErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   sendError(reply, error);

@@ -1,6 +1,7 @@
 import type { OpenAPIObject, OperationObject } from '@nestjs/swagger';
 import type { FastifyInstance, RouteGenericInterface, RouteOptions } from 'fastify';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { apiErrorHandler } from './api-error';
 
 /**
  * A route Fastify serves itself, without Nest's router, guards, pipes and
@@ -23,8 +24,16 @@ type Options<G extends RouteGenericInterface> = RouteOptions<Server, IncomingMes
   url: string;
 };
 
+/*
+ * The error handler is the route's own: Nest sets the root one at init (its
+ * exception filters, which answer with the same sendError), and setting the
+ * root one again is an override Fastify warns about (FSTWRN004). Errors
+ * Fastify raises for the route (body limit, parsing) keep their codes here,
+ * so they are answered in the API's words.
+ */
 export function apiRoute<G extends RouteGenericInterface>(options: Options<G>, docs: OperationObject): ApiRoute {
-  return { method: options.method, url: options.url, docs, register: (fastify) => void fastify.route<G>(options) };
+  const route = { ...options, errorHandler: apiErrorHandler };
+  return { method: options.method, url: options.url, docs, register: (fastify) => void fastify.route<G>(route) };
 }
 
 /** Adds the routes to the OpenAPI document built from the controllers. */

@@ -3,7 +3,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FormsApiConfig } from '@formscale/config';
 import { createHttpApp } from '@formscale/observability';
 import { AppModule } from '../app.module';
-import { apiErrorHandler } from './api-error';
 import { documentRoutes } from './api-routes';
 import { PublicRoutes } from './public-routes';
 
@@ -11,22 +10,12 @@ import { PublicRoutes } from './public-routes';
 const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * The forms API application: every route answers Fastify's errors (body
- * parsing, limits) in the API's error shape, and the OpenAPI document and UI,
- * the public routes included, are served at /api/docs.
+ * The forms API application, with the OpenAPI document and UI, the public
+ * routes Fastify serves included, at /api/docs.
  */
 export async function createFormsApiApp(config: FormsApiConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
     bodyLimitBytes: Math.max(ADMIN_BODY_LIMIT_BYTES, config.submissionBodyLimitBytes),
-  });
-  /*
-   * Per route, not with setErrorHandler: Nest sets the root error handler at
-   * init, and a second one on the same scope is an override Fastify warns
-   * about (FSTWRN004). Errors inside Nest's handlers never reach it; Nest's
-   * exception filter answers them with the same sendError.
-   */
-  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
-    route.errorHandler ??= apiErrorHandler;
   });
   const document = SwaggerModule.createDocument(
     app,
