@@ -8,10 +8,10 @@ import type { FormsApiConfig } from '@formscale/config';
 import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
 import { METRICS_REGISTRY, ObservabilityModule } from '@formscale/observability';
 import { AdminModule } from './admin/admin.module';
-import { FormsController } from './forms/forms.controller';
 import { PublishedForms } from './forms/published-forms';
 import { ApiExceptionFilter } from './http/api-error';
 import { DatabaseModule } from './http/database.module';
+import { PublicRoutes } from './http/public-routes';
 import { failFastRedisOptions } from './http/redis-options';
 import { API_REDIS, FORMS_API_CONFIG } from './http/tokens';
 import { IdempotencyStore } from './submissions/idempotency';
@@ -76,10 +76,10 @@ export class AppModule {
         BullModule.registerQueue({ name: SUBMISSIONS_QUEUE }),
         AdminModule,
       ],
-      controllers: [FormsController, SubmissionsController],
+      controllers: [SubmissionsController],
       providers: [
         { provide: SubmissionsService, useClass: formsApiMode() === 'naive' ? NaiveSubmissionsService : SubmissionsService },
-        IdempotencyStore, RateLimiter, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+        IdempotencyStore, RateLimiter, PublicRoutes, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
   }
 }

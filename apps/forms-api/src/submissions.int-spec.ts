@@ -61,6 +61,18 @@ describe('forms API submissions (real Redis, PostgreSQL, replicas)', () => {
     expect(await second.text()).toBe('');
   });
 
+  it('echoes X-Request-Id on the public routes and counts them under their route templates, never their paths', async () => {
+    const read = await fetch(`${api.url}/api/forms/${formId}`, { headers: { 'x-request-id': 'trace-read' } });
+    expect(read.headers.get('x-request-id')).toBe('trace-read');
+    const sent = await submit(api.url, formId, valid, { 'x-request-id': 'trace-submit' });
+    expect(sent.headers.get('x-request-id')).toBe('trace-submit');
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
+    expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/api\/forms\/:id",status="200",/m);
+    expect(metrics).toMatch(/^http_requests_total\{method="POST",route="\/api\/forms\/:id\/submissions",status="202",/m);
+    expect(metrics).toMatch(/^http_request_duration_seconds_count\{.*method="POST",route="\/api\/forms\/:id\/submissions",status="202"\} \d+$/m);
+    expect(metrics.split('\n').filter((line) => line.startsWith('http_') && line.includes(formId))).toEqual([]);
+  });
+
   it('gives the first answer to a retry with the same Idempotency-Key and body, 422 for another body', async () => {
     const headers = { 'idempotency-key': 'retry-key-1' };
     const first = (await (await submit(api.url, formId, valid, headers)).json()) as { id: string };
@@ -121,6 +133,22 @@ describe('forms API submissions (real Redis, PostgreSQL, replicas)', () => {
     const body = (await response.json()) as { statusCode: number; error: string; message: string };
     expect(body).toMatchObject({ statusCode: expected, error: expect.any(String), message: expect.any(String) });
     expect(body.message.length).toBeGreaterThan(10);
+  });
+
+  it("answers Fastify's own refusals (limits, body parsing) in the API's words", async () => {
+    const refusals = await Promise.all([
+      submit(api.url, formId, { ...valid, name: 'x'.repeat(5000) }),
+      fetch(`${api.url}/api/forms/${formId}/submissions`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }),
+      submit(api.url, formId, ''),
+      submit(api.url, formId, '{"name":'),
+    ]);
+    const bodies = await Promise.all(refusals.map((response) => response.json() as Promise<{ statusCode: number; message: string }>));
+    expect(bodies.map(({ statusCode, message }) => [statusCode, message])).toEqual([
+      [413, 'The request body is larger than this endpoint accepts; send fewer or shorter answers.'],
+      [415, 'Send the body as JSON with Content-Type: application/json.'],
+      [400, 'The body is empty; send a JSON object of field names to answers.'],
+      [400, 'The body is not valid JSON; send a JSON object of field names to answers.'],
+    ]);
   });
 
   it('lists each field error as {field, message}', async () => {

@@ -3,9 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { HttpMetrics, instrumentFastify } from './http-metrics';
+import { ROOT_LOGGER } from './logging.module';
 import { HTTP_METRICS } from './metrics.module';
+import { bindRequestContext } from './request-context';
 import { requestIdFrom } from './request-id';
+import { logRequests } from './request-logging';
 
 export interface HttpAppOptions {
   /** Largest request body Fastify reads; larger ones get 413. */
@@ -40,14 +44,13 @@ export async function createHttpApp(
     trustProxy: true,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
-    done();
-  });
+  bindRequestContext(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
-  // Hooked before init registers the routes, so every route (and 404s) is counted.
+  // Hooked before init registers the routes, so every route (and 404s) is counted and logged.
   const httpMetrics = optionalProvider<HttpMetrics>(app, HTTP_METRICS);
   if (httpMetrics !== undefined) instrumentFastify(adapter.getInstance(), httpMetrics);
+  const rootLogger = optionalProvider<PinoLogger>(app, ROOT_LOGGER);
+  if (rootLogger !== undefined) logRequests(adapter.getInstance(), rootLogger);
   app.useLogger(app.get(Logger));
   app.flushLogs();
   // process.exit after close lets pino flush; a re-raised signal would not.

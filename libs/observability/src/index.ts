@@ -10,5 +10,7 @@ export * from './metrics-sample';
 export * from './metrics.module';
 export * from './observability.module';
 export * from './process-usage';
+export * from './request-context';
 export * from './request-id';
+export * from './request-logging';
 export * from './sample-publisher';

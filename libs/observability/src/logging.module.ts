@@ -1,6 +1,7 @@
-import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { stdTimeFunctions } from 'pino';
+import { pino, stdTimeFunctions } from 'pino';
+import { requestIdMixin } from './request-logging';
 
 export interface LoggingOptions {
   service: string;
@@ -8,39 +9,38 @@ export interface LoggingOptions {
   level: string;
 }
 
-// Probes and scrapes arrive every few seconds from every orchestrator and
-// Prometheus, so they skip the request logger altogether. Logging each would
-// drown the requests people look for; and entering nestjs-pino's
-// AsyncLocalStorage even once turns on Node 20's promise hooks for the life of
-// the process, a cost every later promise pays (the worker serves nothing but
-// probes, and paid it on every job).
-const QUIET_ROUTES = ['health/live', 'health/ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET }));
+/** Injection token of the process's root pino logger (see logRequests). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** JSON logs through pino, one line per request, each carrying the request id. */
+/**
+ * JSON logs through one pino logger: Nest's logger (nestjs-pino) writes to it,
+ * every line logged while a request is handled carries the request id, and
+ * createHttpApp adds one line per request (logRequests).
+ */
 @Module({})
 export class LoggingModule {
   static forRoot(options: LoggingOptions): DynamicModule {
+    const logger = pino({
+      level: options.level,
+      base: { service: options.service, instance: options.instance },
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: requestIdMixin,
+    });
     return {
       module: LoggingModule,
       global: true,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: options.level,
-            base: { service: options.service, instance: options.instance },
-            timestamp: stdTimeFunctions.isoTime,
-            formatters: { level: (label) => ({ level: label }) },
-            // The request id is Fastify's (see createHttpApp), so logs and the
-            // X-Request-Id response header agree.
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-          },
-          forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-          exclude: QUIET_ROUTES,
+          pinoHttp: { logger },
+          // No routes: nestjs-pino's pino-http middleware would run through
+          // middie and miss routes registered on Fastify directly. Request
+          // ids and request lines come from Fastify hooks (createHttpApp).
+          forRoutes: [],
         }),
       ],
+      providers: [{ provide: ROOT_LOGGER, useValue: logger }],
+      exports: [ROOT_LOGGER],
     };
   }
 }

@@ -36,41 +36,58 @@ function messageOf(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** Every error leaves as ApiErrorBody; anything unexpected is logged and answered 500 without internals. */
+const logger = new Logger('ApiError');
+
+/**
+ * Answers any error as ApiErrorBody, from a Nest handler (ApiExceptionFilter)
+ * or from Fastify (apiErrorHandler): the client's mistakes with their status
+ * and words, anything unexpected logged and answered 500 without internals.
+ */
+export function sendError(reply: FastifyReply, exception: unknown): void {
+  if (exception instanceof ApiError) {
+    void reply.headers(exception.headers).status(exception.getStatus()).send(errorBody(exception.getStatus(), exception.message, exception.details));
+    return;
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && !('message' in response)) {
+      // A body with its own shape (the health check's report) is the answer; keep it.
+      void reply.status(status).send(response);
+      return;
+    }
+    const message = status === HttpStatus.NOT_FOUND ? 'No such endpoint; see /api/docs for the API.' : messageOf(exception);
+    void reply.status(status).send(errorBody(status, message));
+    return;
+  }
+  const fastifyStatus = (exception as Partial<FastifyError>).statusCode;
+  if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+    void reply.status(fastifyStatus).send(fastifyErrorBody(exception as FastifyError));
+    return;
+  }
+  logger.error({ err: exception }, 'unhandled error');
+  void reply.status(500).send(errorBody(500, 'Something went wrong on our side; retry later. The request id is in X-Request-Id.'));
+}
+
+/** Errors of Nest's handlers (and guards), answered by sendError. */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('ApiExceptionFilter');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    if (exception instanceof ApiError) {
-      void reply.headers(exception.headers).status(exception.getStatus()).send(errorBody(exception.getStatus(), exception.message, exception.details));
-      return;
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      if (typeof response === 'object' && !('message' in response)) {
-        // A body with its own shape (the health check's report) is the answer; keep it.
-        void reply.status(status).send(response);
-        return;
-      }
-      const message = status === HttpStatus.NOT_FOUND ? 'No such endpoint; see /api/docs for the API.' : messageOf(exception);
-      void reply.status(status).send(errorBody(status, message));
-      return;
-    }
-    const fastifyStatus = (exception as Partial<FastifyError>).statusCode;
-    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-      void reply.status(fastifyStatus).send(fastifyErrorBody(exception as FastifyError));
-      return;
-    }
-    this.logger.error({ err: exception }, 'unhandled error');
-    void reply.status(500).send(errorBody(500, 'Something went wrong on our side; retry later. The request id is in X-Request-Id.'));
+    sendError(host.switchToHttp().getResponse<FastifyReply>(), exception);
   }
 }
 
+/**
+ * The Fastify error handler of the routes Fastify serves itself (apiRoute):
+ * their handlers' errors and those Fastify raises before (body limit and
+ * parsing), answered by sendError.
+ */
+export function apiErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  sendError(reply, error);
+}
+
 /** Fastify's own 4xx (body parsing) in our shape and words. */
-export function fastifyErrorBody(error: FastifyError): ApiErrorBody {
+function fastifyErrorBody(error: FastifyError): ApiErrorBody {
   const status = error.statusCode ?? 400;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -80,23 +97,13 @@ export function fastifyErrorBody(error: FastifyError): ApiErrorBody {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errorBody(400, 'The body is empty; send a JSON object of field names to answers.');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errorBody(400, 'The body is not valid JSON; send a JSON object of field names to answers.');
     case undefined:
-      if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      if (error instanceof SyntaxError) {
         return errorBody(400, `The body is not valid JSON (${error.message}); send a JSON object of field names to answers.`);
       }
       return errorBody(status, error.message);
     default:
       return errorBody(status, error.message);
   }
-}
-
-/** For errors Fastify raises before Nest sees the request (body parsing, limits). */
-export function fastifyErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  const status = error.statusCode ?? 500;
-  if (status >= 500) {
-    reply.log.error({ err: error }, 'unhandled error');
-    void reply.status(500).send(errorBody(500, 'Something went wrong on our side; retry later. The request id is in X-Request-Id.'));
-    return;
-  }
-  void reply.status(status).send(fastifyErrorBody(error));
 }

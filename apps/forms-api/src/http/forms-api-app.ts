@@ -3,26 +3,20 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FormsApiConfig } from '@formscale/config';
 import { createHttpApp } from '@formscale/observability';
 import { AppModule } from '../app.module';
-import { SUBMIT_ROUTE } from '../submissions/submissions.controller';
-import { fastifyErrorHandler } from './api-error';
+import { documentRoutes } from './api-routes';
+import { PublicRoutes } from './public-routes';
 
 // Admin bodies (form definitions with many fields) may be larger than a submission.
 const ADMIN_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * The forms API application: the submission route gets its own body limit,
- * Fastify's parse errors answer in the API's error shape, and the OpenAPI
- * document and UI are served at /api/docs.
+ * The forms API application, with the OpenAPI document and UI, the public
+ * routes Fastify serves included, at /api/docs.
  */
 export async function createFormsApiApp(config: FormsApiConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(AppModule.forRoot(config), {
     bodyLimitBytes: Math.max(ADMIN_BODY_LIMIT_BYTES, config.submissionBodyLimitBytes),
   });
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRoute', (route) => {
-    if (route.url === SUBMIT_ROUTE && route.method === 'POST') route.bodyLimit = config.submissionBodyLimitBytes;
-  });
-  fastify.setErrorHandler(fastifyErrorHandler);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -32,6 +26,7 @@ export async function createFormsApiApp(config: FormsApiConfig): Promise<NestFas
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'admin')
       .build(),
   );
+  documentRoutes(document, app.get(PublicRoutes).routes);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
   return app;
 }

@@ -3,14 +3,14 @@ import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { FormsApiConfig } from '@formscale/config';
-import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
+import { SUBMISSIONS_QUEUE, type SubmissionJob } from '@formscale/contracts';
 import { ReplicaRouter } from '@formscale/db';
 import { ApiError } from '../http/api-error';
 import { FORMS_API_CONFIG } from '../http/tokens';
 import { PublishedForms } from '../forms/published-forms';
 import { fieldErrors, SubmissionSchemaCache } from '../forms/submission-schema';
 import { IdempotencyStore, requestHash, type IdempotencyRecord } from './idempotency';
-import { addSubmissionJob } from './submission-queue';
+import { SubmissionQueue } from './submission-queue';
 
 /** How long a client should wait before retrying when Redis could not take the job. */
 const RETRY_AFTER_SECONDS = '5';
@@ -46,14 +46,17 @@ function unavailable(): ApiError {
 export class SubmissionsService {
   private readonly logger = new Logger(SubmissionsService.name);
   private readonly schemas = new SubmissionSchemaCache();
+  private readonly jobs: SubmissionQueue;
 
   constructor(
     private readonly forms: PublishedForms,
     private readonly idempotency: IdempotencyStore,
     protected readonly router: ReplicaRouter,
     @InjectQueue(SUBMISSIONS_QUEUE) private readonly queue: Queue,
-    @Inject(FORMS_API_CONFIG) private readonly config: FormsApiConfig,
-  ) {}
+    @Inject(FORMS_API_CONFIG) config: FormsApiConfig,
+  ) {
+    this.jobs = new SubmissionQueue(queue, config.queueAddTimeoutMs);
+  }
 
   async submit(request: SubmitRequest): Promise<Accepted> {
     const form = await this.forms.requireOpen(request.formId);
@@ -120,9 +123,9 @@ export class SubmissionsService {
     return { id: existing.submissionId, status: 'queued', replayed: true };
   }
 
-  protected async enqueue(job: Parameters<typeof addSubmissionJob>[1]): Promise<void> {
+  protected async enqueue(job: SubmissionJob): Promise<void> {
     try {
-      await addSubmissionJob(this.queue, job, this.config.queueAddTimeoutMs);
+      await this.jobs.add(job);
     } catch (error) {
       this.logger.warn({ err: error, submissionId: job.submissionId }, 'submission not queued');
       throw unavailable();
