@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { ReplicaRouter, type TransactionClient } from '@formscale/db';
+import { ReplicaRouter, runWithConsistency, type TransactionClient } from '@formscale/db';
 import { ApiError } from '../http/api-error';
 import type { FieldDefinition } from '../forms/form-fields';
 import { PublishedForms } from '../forms/published-forms';
@@ -108,6 +108,10 @@ export class AdminService {
   }
 
   async publish(id: string) {
+    return runWithConsistency(undefined, () => this.publishAndRefresh(id));
+  }
+
+  private async publishAndRefresh(id: string) {
     const committed = await this.router.transaction(async (tx) => {
       const form = await this.lockForm(tx, id);
       if (form.latest_published) throw new ApiError(409, `Form ${id} has no unpublished draft; update the draft first.`);
@@ -115,18 +119,22 @@ export class AdminService {
       await tx.query(`UPDATE forms SET status = 'published', published_version = $2, updated_at = now() WHERE id = $1`, [id, form.latest]);
       return { id, status: 'published', publishedVersion: form.latest };
     });
-    await this.forms.invalidate(id);
+    await this.forms.refresh(id);
     await this.purgeEdges(id);
     return committed;
   }
 
   async archive(id: string) {
+    return runWithConsistency(undefined, () => this.archiveAndRefresh(id));
+  }
+
+  private async archiveAndRefresh(id: string) {
     const committed = await this.router.transaction(async (tx) => {
       await this.lockForm(tx, id);
       await tx.query(`UPDATE forms SET status = 'archived', updated_at = now() WHERE id = $1`, [id]);
       return { id, status: 'archived' };
     });
-    await this.forms.invalidate(id);
+    await this.forms.refresh(id);
     await this.purgeEdges(id);
     return committed;
   }

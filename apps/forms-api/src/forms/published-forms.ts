@@ -41,10 +41,7 @@ export class PublishedForms {
 
   /** The form with its published version, through the cache then a replica; undefined if there is no such form. */
   async find(formId: string): Promise<PublishedForm | undefined> {
-    return this.cache.getOrSet<PublishedForm>(formCacheKey(formId), () => this.load(formId), {
-      ttlMs: this.config.formCacheTtlSeconds * 1000,
-      tags: [formCacheTag(formId)],
-    });
+    return this.cache.getOrSet<PublishedForm>(formCacheKey(formId), () => this.load(formId), this.cacheOptions(formId));
   }
 
   /** The form if it takes submissions: 404 if unknown, 409 if not published or archived. */
@@ -62,8 +59,20 @@ export class PublishedForms {
     return form as PublishedForm & { version: number };
   }
 
-  async invalidate(formId: string): Promise<void> {
+  /**
+   * After a publish or archive, called in the writer's consistency context: drops the form
+   * from every instance's cache and stores it as a node that has replayed the write holds
+   * it. Dropping it alone would let the first public read reach a replica that has not
+   * replayed the change yet and cache the old version, or "no such form", for a whole TTL.
+   */
+  async refresh(formId: string): Promise<void> {
     await this.cache.deleteByTag(formCacheTag(formId));
+    const form = await this.load(formId);
+    if (form !== undefined) await this.cache.set(formCacheKey(formId), form, this.cacheOptions(formId));
+  }
+
+  private cacheOptions(formId: string): { ttlMs: number; tags: string[] } {
+    return { ttlMs: this.config.formCacheTtlSeconds * 1000, tags: [formCacheTag(formId)] };
   }
 
   protected async load(formId: string): Promise<PublishedForm | undefined> {

@@ -8,7 +8,7 @@ export class NaivePublishedForms extends PublishedForms {
     return this.load(formId);
   }
 
-  override async invalidate(): Promise<void> {
+  override async refresh(): Promise<void> {
     // Nothing is cached, so nothing goes stale.
   }
 }
