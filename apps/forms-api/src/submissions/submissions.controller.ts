@@ -1,7 +1,8 @@
 import { Controller, Get, Headers, Param } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CONSISTENCY_TOKEN_HEADER, ConsistencyTokenError, runWithConsistency } from '@formscale/db';
+import { CONSISTENCY_TOKEN_HEADER } from '@formscale/db';
 import { ApiError } from '../http/api-error';
+import { readConsistently } from '../http/consistent-read';
 import { parseId } from '../http/ids';
 import { SubmissionsService } from './submissions.service';
 
@@ -15,13 +16,7 @@ export class SubmissionsController {
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
   async status(@Param('id') rawId: string, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined): Promise<unknown> {
     const id = parseId(rawId, 'submission id');
-    let result;
-    try {
-      result = await runWithConsistency(token, () => this.submissions.status(id));
-    } catch (error) {
-      if (error instanceof ConsistencyTokenError) throw new ApiError(400, error.message);
-      throw error;
-    }
+    const result = await readConsistently(token, () => this.submissions.status(id));
     if (result === undefined) {
       throw new ApiError(404, `There is no submission ${id}, or it expired from the queue; check the id from the 202 answer.`);
     }

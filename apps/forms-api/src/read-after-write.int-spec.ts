@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, pauseReplay, resumeReplay, startThrowawayReplica, type TestDatabase, type ThrowawayReplica } from '@formscale/db/testing';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
-import { admin, publishedForm, queriesByRole, testConfig } from './testing/api-test-support';
+import { admin, ADMIN_KEY, publishedForm, queriesByRole, testConfig } from './testing/api-test-support';
 
 /*
- * A publish followed at once by a public read, while the only replica has not
- * replayed the publish (its replay paused: a replica of this file's own, never a
- * shared one). The read must see the published form, not the replica's "no such
- * form" or old version cached for the whole TTL.
+ * Reads right after writes while the only replica has not replayed them (its
+ * replay paused: a replica of this file's own, never a shared one). A public read
+ * after a publish must see the published form, not the replica's "no such form" or
+ * old version cached for the whole TTL; an admin read that carries the write's
+ * X-Consistency-Token must see the write.
  */
 
 jest.setTimeout(180_000);
 
-describe('forms API publish, read back while the replica lags', () => {
+describe('forms API reads right after writes, while the replica lags', () => {
   let db: TestDatabase;
   let replica: ThrowawayReplica | undefined;
   let replicaUrl: string;
@@ -63,6 +64,26 @@ describe('forms API publish, read back while the replica lags', () => {
       const replicaReads = await queriesByRole(url, 'replica');
       await readUnknownForm();
       expect(await queriesByRole(url, 'replica')).toBe(replicaReads + 1);
+    } finally {
+      await resumeReplay(replicaUrl);
+    }
+  });
+
+  it('answers an admin read that carries the write\'s token from a node that has the write', async () => {
+    const url = (api as RunningFormsApi).url;
+    const formId = await publishedForm(url, 'hooked');
+    await pauseReplay(replicaUrl);
+    try {
+      const created = await admin(url, 'POST', `/api/admin/forms/${formId}/webhooks`, { url: 'https://hooks.example.com/x' });
+      expect(created.status).toBe(201);
+      const token = created.headers.get('x-consistency-token') ?? '';
+      const list = (headers: Record<string, string>) =>
+        fetch(`${url}/api/admin/forms/${formId}/webhooks`, { headers: { 'x-api-key': ADMIN_KEY, ...headers } }).then(async (r) => (await r.json()) as { items: unknown[] });
+
+      expect((await list({ 'x-consistency-token': token })).items).toHaveLength(1);
+      // Without the token the lagging replica answers: the control that shows the token mattered.
+      expect((await list({})).items).toHaveLength(0);
+      expect((await fetch(`${url}/api/admin/forms/${formId}/stats`, { headers: { 'x-api-key': ADMIN_KEY, 'x-consistency-token': 'zz' } })).status).toBe(400);
     } finally {
       await resumeReplay(replicaUrl);
     }
