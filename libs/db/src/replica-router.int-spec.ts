@@ -226,7 +226,10 @@ describe('ReplicaRouter on the local stack', () => {
       await eventually('the resumed replica is readmitted', () => node(router, pausedPort).state === 'eligible');
       expect(node(router, pausedPort).lagBytes).toBeLessThanOrEqual(64 * 1024);
       const text = await registry.metrics();
-      expect(text).toContain(`db_replica_ejections_total{replica="127.0.0.1:${pausedPort}",reason="lag_bytes"} 1`);
+      // At least once: other test files write to the same stack meanwhile, and a burst of
+      // theirs can briefly put a shared replica past this test's small 64 KiB limit too.
+      const ejections = new RegExp(`^db_replica_ejections_total\\{replica="127\\.0\\.0\\.1:${pausedPort}",reason="lag_bytes"\\} (\\d+)$`, 'm').exec(text);
+      expect(Number(ejections?.[1])).toBeGreaterThanOrEqual(1);
       expect(logger.lines.map((l) => l.msg)).toEqual(
         expect.arrayContaining(['replica ejected from reads', 'replica readmitted to reads']),
       );
