@@ -250,12 +250,16 @@ export class AdminService {
   }
 
   async createWebhook(formId: string, input: { url: string; secret: string }) {
-    await this.requireForm(formId);
-    const result = await this.router.write<{ id: string; created_at: Date }>(
-      `INSERT INTO webhook_endpoints (form_id, url, secret) VALUES ($1, $2, $3) RETURNING id, created_at`,
-      [formId, input.url, input.secret],
-    );
-    return { value: { id: result.rows[0]!.id, formId, url: input.url, active: true }, consistencyToken: result.consistencyToken };
+    // The form is checked on the primary, with the insert: a form created a moment ago may not be on a replica yet.
+    return this.router.transaction(async (tx) => {
+      const form = await tx.query(`SELECT 1 FROM forms WHERE id = $1 FOR SHARE`, [formId]);
+      if (form.rows.length === 0) throw new ApiError(404, `There is no form ${formId}; check the id in the URL.`);
+      const { rows } = await tx.query<{ id: string }>(
+        `INSERT INTO webhook_endpoints (form_id, url, secret) VALUES ($1, $2, $3) RETURNING id`,
+        [formId, input.url, input.secret],
+      );
+      return { id: (rows[0] as { id: string }).id, formId, url: input.url, active: true };
+    });
   }
 
   async listWebhooks(formId: string) {
