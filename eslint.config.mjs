@@ -15,7 +15,7 @@ export default [
         {
           enforceBuildableLibDependency: true,
           banTransitiveDependencies: true,
-          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$', '^.*/webpack\\.app\\.cjs$'],
+          allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$', '^.*/(webpack\\.app|jest\\.build-apps)\\.cjs$'],
           depConstraints: [
             // An app wires libs; a lib never reaches up into an app.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },

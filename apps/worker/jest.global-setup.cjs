@@ -1,16 +1,2 @@
-const { execSync } = require('node:child_process');
-const { join } = require('node:path');
-
-// The system tests run the worker, and the forms API in front of it, as
-// processes (node dist/apps/<app>/main.js). Under `nx test` the test target
-// depends on both builds (project.json), and a nested nx would wait on the
-// outer one's lock; run directly, jest builds them here (Nx's cache makes this
-// quick when nothing changed).
-module.exports = async () => {
-  if (process.env.NX_TASK_TARGET_PROJECT !== undefined) return;
-  execSync('npx nx run-many -t build -p worker,forms-api --outputStyle=static', {
-    cwd: join(__dirname, '../..'),
-    stdio: 'inherit',
-    env: { ...process.env, NX_DAEMON: 'false' },
-  });
-};
+// The system tests run the worker, and the forms API in front of it, as processes.
+module.exports = require('../../jest.build-apps.cjs')(['worker', 'forms-api']);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { randomBytes } from 'node:crypto';
@@ -7,7 +7,6 @@ import { CONSISTENCY_TOKEN_HEADER } from '@formscale/db';
 import { fieldListSchema, type FieldDefinition } from '../forms/form-fields';
 import { unsafePatterns } from '../forms/pattern-safety';
 import { ApiError } from '../http/api-error';
-import { readConsistently } from '../http/consistent-read';
 import { parseId, parseInput } from '../http/ids';
 import { AdminKeyGuard } from './admin-key.guard';
 import { AdminService, decodeCursor } from './admin.service';
@@ -57,9 +56,9 @@ export class AdminController {
   @Get('forms')
   @ApiOperation({ summary: 'List forms, newest first (cursor pagination)' })
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
-  async list(@Query() query: unknown, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined) {
+  async list(@Query() query: unknown) {
     const page = parseInput(pageSchema, query, 'query');
-    return readConsistently(token, () => this.admin.list(page.limit, decodeCursor(page.cursor)));
+    return this.admin.list(page.limit, decodeCursor(page.cursor));
   }
 
   @Put('forms/:id/draft')
@@ -87,16 +86,16 @@ export class AdminController {
   @Get('forms/:id/submissions')
   @ApiOperation({ summary: "A form's submissions, newest first (keyset pagination, from a replica)" })
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
-  async submissions(@Param('id') id: string, @Query() query: unknown, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined) {
+  async submissions(@Param('id') id: string, @Query() query: unknown) {
     const page = parseInput(pageSchema, query, 'query');
-    return readConsistently(token, () => this.admin.submissions(parseId(id, 'form id'), page.limit, decodeCursor(page.cursor)));
+    return this.admin.submissions(parseId(id, 'form id'), page.limit, decodeCursor(page.cursor));
   }
 
   @Get('forms/:id/stats')
   @ApiOperation({ summary: 'Submission count and last submission time' })
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
-  async stats(@Param('id') id: string, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined) {
-    return readConsistently(token, () => this.admin.stats(parseId(id, 'form id')));
+  async stats(@Param('id') id: string) {
+    return this.admin.stats(parseId(id, 'form id'));
   }
 
   @Get('forms/:id/submissions.csv')
@@ -123,8 +122,8 @@ export class AdminController {
   @Get('forms/:id/webhooks')
   @ApiOperation({ summary: "A form's webhook endpoints" })
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
-  async listWebhooks(@Param('id') id: string, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined) {
-    return readConsistently(token, () => this.admin.listWebhooks(parseId(id, 'form id')));
+  async listWebhooks(@Param('id') id: string) {
+    return this.admin.listWebhooks(parseId(id, 'form id'));
   }
 
   @Delete('forms/:id/webhooks/:webhookId')

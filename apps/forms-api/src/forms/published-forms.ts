@@ -66,9 +66,10 @@ export class PublishedForms {
    * replayed the change yet and cache the old version, or "no such form", for a whole TTL.
    */
   async refresh(formId: string): Promise<void> {
-    await this.cache.deleteByTag(formCacheTag(formId));
     const form = await this.load(formId);
-    if (form !== undefined) await this.cache.set(formCacheKey(formId), form, this.cacheOptions(formId));
+    // A set replaces the entry in L2 and evicts it from every instance's L1, like the delete would.
+    if (form === undefined) await this.cache.deleteByTag(formCacheTag(formId));
+    else await this.cache.set(formCacheKey(formId), form, this.cacheOptions(formId));
   }
 
   private cacheOptions(formId: string): { ttlMs: number; tags: string[] } {

@@ -4,6 +4,7 @@ import type { FormsApiConfig } from '@formscale/config';
 import { createHttpApp } from '@formscale/observability';
 import { AppModule } from '../app.module';
 import { documentRoutes } from './api-routes';
+import { honourConsistencyTokens } from './consistency-tokens';
 import { PublicRoutes } from './public-routes';
 
 // Admin bodies (form definitions with many fields) may be larger than a submission.
@@ -17,6 +18,8 @@ export async function createFormsApiApp(config: FormsApiConfig): Promise<NestFas
   const app = await createHttpApp(AppModule.forRoot(config), {
     bodyLimitBytes: Math.max(ADMIN_BODY_LIMIT_BYTES, config.submissionBodyLimitBytes),
   });
+  // Before init registers the routes, so the hook covers every one of them.
+  honourConsistencyTokens(app.getHttpAdapter().getInstance());
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

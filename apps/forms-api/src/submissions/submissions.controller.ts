@@ -1,8 +1,7 @@
-import { Controller, Get, Headers, Param } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CONSISTENCY_TOKEN_HEADER } from '@formscale/db';
 import { ApiError } from '../http/api-error';
-import { readConsistently } from '../http/consistent-read';
 import { parseId } from '../http/ids';
 import { SubmissionsService } from './submissions.service';
 
@@ -14,9 +13,9 @@ export class SubmissionsController {
   @Get('submissions/:id')
   @ApiOperation({ summary: 'Where a submission is: queued, stored (with its row) or failed (with the reason)' })
   @ApiHeader({ name: CONSISTENCY_TOKEN_HEADER, required: false, description: 'read-your-writes token from an earlier write' })
-  async status(@Param('id') rawId: string, @Headers(CONSISTENCY_TOKEN_HEADER) token: string | undefined): Promise<unknown> {
+  async status(@Param('id') rawId: string): Promise<unknown> {
     const id = parseId(rawId, 'submission id');
-    const result = await readConsistently(token, () => this.submissions.status(id));
+    const result = await this.submissions.status(id);
     if (result === undefined) {
       throw new ApiError(404, `There is no submission ${id}, or it expired from the queue; check the id from the 202 answer.`);
     }
