@@ -10,6 +10,7 @@ const KNOWN_METRICS = [
   'queue_jobs',
   'cache_requests_total',
   'db_queries_total',
+  'db_query_duration_seconds_bucket',
   'scaler_desired_replicas',
 ];
 const PROMQL_FUNCTIONS = new Set(['sum', 'rate', 'histogram_quantile', 'clamp_min', 'max', 'by', 'le']);

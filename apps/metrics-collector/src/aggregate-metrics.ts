@@ -61,6 +61,24 @@ export class AggregateMetrics {
       },
     });
     new Gauge({
+      name: 'formscale_db_query_seconds',
+      help: 'Database query time quantile of a service over the window, every node of every instance together.',
+      labelNames: ['service', 'window', 'percentile'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [service, view] of Object.entries(state.services())) {
+          for (const [window, figures] of Object.entries(view.windows)) {
+            for (const percentile of ['p95', 'p99'] as const) {
+              const value = figures.db[percentile];
+              if (value !== null) this.set({ service, window, percentile }, value);
+            }
+          }
+        }
+      },
+    });
+    new Gauge({ name: 'formscale_db_query_rate', help: 'Database queries per second of a service over the window.', labelNames: ['service', 'window'], registers, collect: perWindow((f) => f.db.queryRate) });
+    new Gauge({
       name: 'formscale_cache_hit_ratio',
       help: 'Cache hits over lookups of a service, per layer, over the window.',
       labelNames: ['service', 'layer', 'window'],

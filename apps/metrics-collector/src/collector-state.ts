@@ -20,7 +20,17 @@ export interface HistoryPoint {
   at: number;
   services: Record<
     string,
-    { instances: number; requestRate: number; errorRate: number; p95: number | null; cpu: number; memory: number; cacheHitRatio: Record<string, number> }
+    {
+      instances: number;
+      requestRate: number;
+      errorRate: number;
+      p95: number | null;
+      cpu: number;
+      memory: number;
+      cacheHitRatio: Record<string, number>;
+      /** p95 of the service's database queries, seconds. */
+      dbP95: number | null;
+    }
   >;
   queues: Record<string, QueueFigures>;
   alerts: number;
@@ -128,6 +138,7 @@ export class CollectorState implements OnApplicationBootstrap, OnApplicationShut
               cpu: figures.cpu,
               memory: figures.memory,
               cacheHitRatio: figures.cacheHitRatio,
+              dbP95: figures.db.p95,
             },
           ];
         }),

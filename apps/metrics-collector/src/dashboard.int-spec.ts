@@ -60,8 +60,8 @@ describe('the dashboard in headless Chromium', () => {
       metrics: { cpu: 90 },
       at: Date.now(),
     });
-    // No app has a cache on this branch yet: a sample as the cache library's counters will send it.
-    const cacheSample: MetricsSample = {
+    // The bare app above has no cache and no database: a sample as those libraries' metrics send it.
+    const librarySample: MetricsSample = {
       service: 'forms-api',
       instance: `cache-probe-${run}`,
       at: Date.now(),
@@ -70,18 +70,30 @@ describe('the dashboard in headless Chromium', () => {
         { name: 'cache_requests_total', labels: { layer: 'l1', result: 'hit' }, delta: 90 },
         { name: 'cache_requests_total', labels: { layer: 'l1', result: 'miss' }, delta: 10 },
       ],
-      histograms: [],
+      histograms: [
+        {
+          name: 'db_query_duration_seconds',
+          labels: { target: 'primary', role: 'primary' },
+          buckets: [
+            { le: 0.001, delta: 8 },
+            { le: 0.01, delta: 10 },
+            { le: '+Inf', delta: 10 },
+          ],
+          sum: 0.02,
+          count: 10,
+        },
+      ],
       cpuPercent: 5,
       memoryPercent: 5,
       eventLoopLagSeconds: 0.001,
       final: true,
     };
-    await emitEvent(events, eventChannel(env.EVENTS_PREFIX, METRICS_SAMPLE), cacheSample);
+    await emitEvent(events, eventChannel(env.EVENTS_PREFIX, METRICS_SAMPLE), librarySample);
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(collector.url);
     const charts = await page.locator('canvas[data-chart]').evaluateAll((canvases) => canvases.map((canvas) => canvas.getAttribute('data-chart')));
-    expect(charts.sort()).toEqual(['cache', 'decisions', 'errors', 'instances', 'p95', 'queue-age', 'queue-depth', 'rate']);
+    expect(charts.sort()).toEqual(['cache', 'db-p95', 'decisions', 'errors', 'instances', 'p95', 'queue-age', 'queue-depth', 'rate']);
     // Every chart has drawn at least one point: the page polls, and points arrive each sample period.
     // A string, evaluated in the page: this project's TypeScript has no DOM types.
     await page.waitForFunction(

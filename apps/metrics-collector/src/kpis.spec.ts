@@ -13,6 +13,7 @@ function figures(overrides: Partial<WindowFigures> = {}): WindowFigures {
     memory: 30,
     eventLoopLagSeconds: 0.01,
     cacheHitRatio: { l1: 0.95 },
+    db: { queries: 300, queryRate: 5, mean: 0.001, p95: 0.002, p99: 0.004 },
     ...overrides,
   };
 }

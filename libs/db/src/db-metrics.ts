@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerQueryDurations, type QueryDurations } from './query-durations';
 import type { EjectionReason } from './replica-health';
 
 /** Why a read went to the primary although replicas are configured. */
@@ -14,6 +15,7 @@ export interface NodeCounts {
   readonly name: string;
   readonly role: 'primary' | 'replica';
   readonly queries: number;
+  readonly durations: QueryDurations;
   readonly pool: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
 }
 
@@ -75,6 +77,7 @@ export class DbMetrics {
         for (const [reason, count] of Object.entries(source.fallbacks())) this.inc({ reason }, count);
       },
     });
+    registerQueryDurations(registry, () => source.nodes());
     poolGauge(registry, 'db_pool_connections', 'Open connections of the pool, per node.', source, (p) => p.totalCount);
     poolGauge(registry, 'db_pool_idle_connections', 'Idle connections of the pool, per node.', source, (p) => p.idleCount);
     poolGauge(

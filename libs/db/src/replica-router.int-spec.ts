@@ -181,6 +181,38 @@ describe('ReplicaRouter on the local stack', () => {
       expect(text).toContain('# TYPE db_reads_fallback_primary_total counter');
     });
 
+    it('times every query it sends, once, on the node that ran it', async () => {
+      const countOf = async (target: string) => {
+        const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'db_query_duration_seconds');
+        const values = (metric?.values ?? []) as { value: number; labels: Record<string, unknown>; metricName?: string }[];
+        const part = (suffix: string) => values.find((v) => v.labels.target === target && v.metricName === `db_query_duration_seconds_${suffix}`);
+        const inf = values.find((v) => v.labels.target === target && v.labels.le === '+Inf');
+        return { count: part('count')?.value ?? 0, sum: part('sum')?.value ?? 0, inf: inf?.value ?? 0 };
+      };
+      const replica = `127.0.0.1:${replicaPorts[0]}`;
+      const before = { primary: await countOf('primary'), replica: await countOf(replica) };
+      const queriesBefore = { primary: node(router, primaryPort).queries, replica: node(router, replicaPorts[0]).queries };
+      for (let i = 0; i < 20; i++) await router.read('SELECT pg_sleep(0.001)');
+      await router.write('SELECT 1');
+      await router.transaction((tx) => tx.query('SELECT pg_sleep(0.002)'));
+      const after = { primary: await countOf('primary'), replica: await countOf(replica) };
+      const queried = {
+        primary: node(router, primaryPort).queries - queriesBefore.primary,
+        replica: node(router, replicaPorts[0]).queries - queriesBefore.replica,
+      };
+      expect(queried.primary).toBeGreaterThanOrEqual(2);
+      expect(queried.replica).toBeGreaterThanOrEqual(1);
+      for (const target of ['primary', 'replica'] as const) {
+        expect(after[target].count - before[target].count).toBe(queried[target]);
+        expect(after[target].inf).toBe(after[target].count);
+        // Each timed query slept at least a millisecond (pg_sleep) or made a round trip.
+        expect(after[target].sum - before[target].sum).toBeGreaterThan(0.001 * (target === 'primary' ? 1 : queried.replica));
+      }
+      const text = await registry.metrics();
+      expect(text).toContain('# TYPE db_query_duration_seconds histogram');
+      expect(text).toMatch(/db_query_duration_seconds_bucket\{target="primary",role="primary",le="\+Inf"\} [1-9]/);
+    });
+
     it('names each connection in pg_stat_activity after its node', async () => {
       const { rows } = await router.write<{ application_name: string }>(
         `SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name LIKE $1 ORDER BY 1`,

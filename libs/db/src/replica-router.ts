@@ -4,6 +4,7 @@ import { register as defaultRegistry, type Registry } from 'prom-client';
 import { advanceToken, currentTokenLsn } from './consistency-context';
 import { DbMetrics, type FallbackReason } from './db-metrics';
 import { formatLsn, lsnFromServer } from './lsn';
+import { QueryDurations } from './query-durations';
 import { DEFAULT_POOL_SETTINGS, nodeNameFromUrl, poolConfig, redactUrl, type PoolSettings } from './pool-settings';
 import { isConnectionError, isRecoveryConflict } from './query-errors';
 import { ReplicaChooser, type ReplicaChoice } from './replica-choice';
@@ -106,6 +107,7 @@ export class DbStartupError extends Error {
 class DbNode {
   /** Queries sent; copied into db_queries_total at scrape time. */
   queries = 0;
+  readonly durations = new QueryDurations();
 
   constructor(
     readonly name: string,
@@ -126,9 +128,14 @@ class DbNode {
     return this.health === undefined ? 0 : this.health.lagBytes;
   }
 
-  query<R extends QueryResultRow>(text: string, values: unknown[] | undefined): Promise<QueryResult<R>> {
+  async query<R extends QueryResultRow>(text: string, values: unknown[] | undefined): Promise<QueryResult<R>> {
     this.queries++;
-    return this.pool.query<R>(text, values);
+    const started = performance.now();
+    try {
+      return await this.pool.query<R>(text, values);
+    } finally {
+      this.durations.observe((performance.now() - started) / 1000);
+    }
   }
 }
 
@@ -300,20 +307,12 @@ export class ReplicaRouter {
   }
 
   /** One statement on the primary; the result carries the consistency token, and the context's token moves to it. */
-  async write<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<WriteResult<R>> {
-    const client = await this.checkOutPrimary();
-    let broken: unknown;
-    try {
-      this.countPrimary();
+  write<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<WriteResult<R>> {
+    return this.onPrimary(async (client) => {
       const result = (await client.query<R>(text, values)) as WriteResult<R>;
       result.consistencyToken = await this.tokenAfterCommit(client);
       return result;
-    } catch (error) {
-      if (isConnectionError(error)) broken = error;
-      throw error;
-    } finally {
-      client.giveBack(broken);
-    }
+    });
   }
 
   /**
@@ -324,18 +323,8 @@ export class ReplicaRouter {
    * QueryConfig so that a statement run per batch can be named (prepared once
    * per connection).
    */
-  async execute<R extends QueryResultRow = QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
-    const client = await this.checkOutPrimary();
-    let broken: unknown;
-    try {
-      this.countPrimary();
-      return await client.query<R>(query);
-    } catch (error) {
-      if (isConnectionError(error)) broken = error;
-      throw error;
-    } finally {
-      client.giveBack(broken);
-    }
+  execute<R extends QueryResultRow = QueryResultRow>(query: QueryConfig): Promise<QueryResult<R>> {
+    return this.onPrimary((client) => client.query<R>(query));
   }
 
   /**
@@ -343,49 +332,50 @@ export class ReplicaRouter {
    * Reads inside fn see the transaction's own writes, so they go through `tx`,
    * not through read().
    */
-  async transaction<T>(
-    fn: (tx: TransactionClient) => Promise<T>,
-    options: { isolation?: IsolationLevel } = {},
-  ): Promise<Committed<T>> {
-    const client = await this.checkOutPrimary();
-    let broken: unknown;
-    try {
-      this.countPrimary();
+  transaction<T>(fn: (tx: TransactionClient) => Promise<T>, options: { isolation?: IsolationLevel } = {}): Promise<Committed<T>> {
+    return this.onPrimary(async (client, discard) => {
       await client.query(options.isolation === undefined ? 'BEGIN' : `BEGIN ISOLATION LEVEL ${options.isolation}`);
       let value: T;
       try {
         value = await fn(client);
         await client.query('COMMIT');
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-          broken = rollbackError;
-        });
+        // A connection that cannot even roll back is in an unknown state: never pool it again.
+        await client.query('ROLLBACK').catch(discard);
         throw error;
       }
       return { value, consistencyToken: await this.tokenAfterCommit(client) };
-    } catch (error) {
-      if (isConnectionError(error)) broken = error;
-      throw error;
-    } finally {
-      client.giveBack(broken);
-    }
+    });
   }
 
   /**
    * The token for a write made outside the router (a TypeORM repository,
    * another pool) once it has committed; also advances the context's token.
    */
-  async captureToken(): Promise<string> {
+  captureToken(): Promise<string> {
+    return this.onPrimary((client) => this.tokenAfterCommit(client));
+  }
+
+  /**
+   * work on a primary connection, counted and timed (pool wait included) as
+   * one query. The connection is destroyed rather than pooled again when it
+   * was lost or work discarded it.
+   */
+  private async onPrimary<T>(work: (client: PoolClient, discard: (error: unknown) => void) => Promise<T>): Promise<T> {
+    const started = performance.now();
     const client = await this.checkOutPrimary();
     let broken: unknown;
     try {
-      this.countPrimary();
-      return await this.tokenAfterCommit(client);
+      this.primary.queries++;
+      return await work(client, (error) => {
+        broken = error;
+      });
     } catch (error) {
       if (isConnectionError(error)) broken = error;
       throw error;
     } finally {
       client.giveBack(broken);
+      this.primary.durations.observe((performance.now() - started) / 1000);
     }
   }
 
@@ -457,10 +447,6 @@ export class ReplicaRouter {
     if (exclude === undefined) this.fallbacks.token_not_replayed++;
     else this.fallbacks.retry++;
     return this.primary;
-  }
-
-  private countPrimary(): void {
-    this.primary.queries++;
   }
 
   private async tokenAfterCommit(client: PoolClient): Promise<string> {

@@ -1,12 +1,11 @@
 import { Client } from 'pg';
 
 /**
- * Time the database spent on the load, from PostgreSQL itself. The apps time
- * no query (a timer on the replica router's read path would cost what
- * bench:db guards), so the collector has none to give; pg_stat_database does:
- * per server, the time its sessions spent running statements in the
- * database and the transactions they ran, here the run's own database on the
- * primary and on each replica.
+ * Time the database spent on the load, from PostgreSQL itself: per server, the
+ * time its sessions spent running statements in the run's own database and the
+ * transactions they ran, on the primary and on each replica. The collector's
+ * query times are the apps' side of the same work, network and pool wait
+ * included; the two side by side tell where the time goes.
  */
 
 export interface DbNodeCounters {

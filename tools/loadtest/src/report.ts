@@ -132,14 +132,18 @@ function serverSection(report: LoadTestReport): string[] {
   } else {
     lines.push(
       `From the metrics collector: requests on the load's routes counted by every instance from the start of the load (its running totals); ` +
-        `p95 and cache hit rates over its ${WINDOW_WORDS[server.window]}, which holds the whole load.`,
+        `p95, cache hit rates and database query time (as the service's instances timed their queries, pool wait included) ` +
+        `over its ${WINDOW_WORDS[server.window]}, which holds the whole load.`,
       '',
-      '| service | instances (end / most) | requests | req/s | 5xx | p95 | cache hit rate by layer |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
+      '| service | instances (end / most) | requests | req/s | 5xx | p95 | cache hit rate by layer | DB queries/s | DB query mean / p95 |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const [name, f] of services) {
       const layers = Object.entries(f.cacheHitRatio).map(([layer, r]) => `${layer} ${pct(r)}`).join(', ') || 'no lookups';
-      lines.push(`| ${name} | ${f.instances} / ${f.peakInstances} | ${int(f.requests)} | ${int(f.requestRate)} | ${pct(f.errorRate)} | ${ms(f.p95Ms)} | ${layers} |`);
+      const db = f.db === null ? 'none | n/a' : `${int(f.db.queryRate)} | ${ms(f.db.meanMs)} / ${ms(f.db.p95Ms)}`;
+      lines.push(
+        `| ${name} | ${f.instances} / ${f.peakInstances} | ${int(f.requests)} | ${int(f.requestRate)} | ${pct(f.errorRate)} | ${ms(f.p95Ms)} | ${layers} | ${db} |`,
+      );
     }
   }
   lines.push(
@@ -171,7 +175,8 @@ function serverSection(report: LoadTestReport): string[] {
     lines.push('DB time: not measured (no database node could be read; see the notes).');
   } else {
     lines.push(
-      'DB time, from PostgreSQL (pg_stat_database of the run\'s database, during the load): the apps time no query, so the collector has none.',
+      'DB time inside PostgreSQL (pg_stat_database of the run\'s database, during the load): the time statements ran on each server, ' +
+        'without the network and pool wait the apps\' figures above include.',
       '',
       '| node | transactions/s | time per transaction |',
       '| --- | --- | --- |',

@@ -8,6 +8,8 @@ const windowSchema = z.object({
   p95: z.number().nullable(),
   p99: z.number().nullable().optional(),
   cacheHitRatio: z.record(z.string(), z.number()).default({}),
+  // Absent from a collector older than the database query histogram.
+  db: z.object({ queryRate: z.number(), mean: z.number().nullable(), p95: z.number().nullable() }).optional(),
 });
 const queueSchema = z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), failed: z.number(), oldestAgeSeconds: z.number() });
 const totalSchema = z.object({ method: z.string(), route: z.string(), status: z.string(), count: z.number() });
@@ -52,6 +54,8 @@ export interface ServerFigures {
       /** Over the window. */
       p95Ms: number | null;
       cacheHitRatio: Record<string, number>;
+      /** The service's database queries over the window, as its instances timed them (pool wait included); null when it sent none. */
+      db: { queryRate: number; meanMs: number | null; p95Ms: number | null } | null;
     }
   >;
   /** After the load (and the drain, for submissions). */
@@ -166,6 +170,10 @@ export async function watchCollector(collectorUrl: string): Promise<CollectorWat
                 errorRate: requests > 0 ? (end.errors - start.errors) / requests : 0,
                 p95Ms: w.p95 === null ? null : w.p95 * 1000,
                 cacheHitRatio: w.cacheHitRatio,
+                db:
+                  w.db === undefined || w.db.mean === null
+                    ? null
+                    : { queryRate: w.db.queryRate, meanMs: w.db.mean * 1000, p95Ms: w.db.p95 === null ? null : w.db.p95 * 1000 },
               },
             ];
           }),

@@ -53,7 +53,7 @@ interface SnapshotBody {
     {
       instances: number;
       live: string[];
-      windows: Record<'1m' | '5m', { requests: number; p95: number | null; requestRate: number }>;
+      windows: Record<'1m' | '5m', { requests: number; p95: number | null; requestRate: number; db: { queries: number; p95: number | null } }>;
       requestsTotal: Array<{ method: string; route: string; status: string; count: number }>;
     }
   >;
@@ -227,6 +227,30 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     // that dominates both keeps them at most one bucket apart.
     expect(clientBucket - collectorBucket).toBeGreaterThanOrEqual(0);
     expect(clientBucket - collectorBucket).toBeLessThanOrEqual(1);
+  });
+
+  it('merges the instances\' database query times, every query counted once', async () => {
+    // An unknown form misses both cache layers and is looked up in the database (then cached as absent).
+    for (const app of [apiA, apiB]) {
+      for (let i = 0; i < 20; i += 1) {
+        const response = await fetch(`${app.url}/api/forms/${randomUUID()}`);
+        expect(response.status).toBe(404);
+      }
+    }
+    const ownCount = async (app: AppProcess) => {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      return [...text.matchAll(/^db_query_duration_seconds_count\{.*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    };
+    const [countA, countB] = await Promise.all([ownCount(apiA), ownCount(apiB)]);
+    expect(countA).toBeGreaterThanOrEqual(20);
+    expect(countB).toBeGreaterThanOrEqual(20);
+    const body = await eventually('the collector to count every query', async () => {
+      const current = await snapshot();
+      return current.services['forms-api'].windows['5m'].db.queries >= countA + countB ? current : undefined;
+    });
+    const db = body.services['forms-api'].windows['5m'].db;
+    expect(db.queries).toBe(countA + countB);
+    expect(db.p95).toBeGreaterThan(0);
   });
 
   it('publishes scaling.snapshot with every service and queue', async () => {

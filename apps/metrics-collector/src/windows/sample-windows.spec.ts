@@ -56,6 +56,37 @@ describe('SampleWindows', () => {
     expect(figures.cpu).toBe(10);
   });
 
+  it('merges the database query times of every node and instance', () => {
+    const store = windows();
+    const queries = (target: string, fast: number, slow: number, sum: number) => ({
+      name: 'db_query_duration_seconds',
+      labels: { target, role: target === 'primary' ? 'primary' : 'replica' },
+      buckets: [
+        { le: 0.001, delta: fast },
+        { le: 0.01, delta: fast + slow },
+        { le: '+Inf' as const, delta: fast + slow },
+      ],
+      sum,
+      count: fast + slow,
+    });
+    store.add(sample('a', { histograms: [queries('primary', 0, 10, 0.05), queries('replica-1', 80, 0, 0.04)] }));
+    store.add(sample('b', { histograms: [durations(5, 0), queries('replica-2', 10, 0, 0.005)] }));
+    const { db, p95 } = store.view('forms-api').windows['1m'];
+    // 100 queries over the 5 s the samples cover; 90 under 1 ms, rank 95 halfway into (1 ms, 10 ms].
+    expect(db.queries).toBe(100);
+    expect(db.queryRate).toBeCloseTo(20, 10);
+    expect(db.mean).toBeCloseTo(0.095 / 100, 10);
+    expect(db.p95).toBeCloseTo(0.0055, 10);
+    // The request latency is its own histogram, untouched by the query times.
+    expect(p95).toBeCloseTo(0.095, 10);
+  });
+
+  it('has no database figures for a service that sent no query', () => {
+    const store = windows();
+    store.add(sample('a', { histograms: [durations(5, 0)] }));
+    expect(store.view('forms-api').windows['1m'].db).toEqual({ queries: 0, queryRate: 0, mean: null, p95: null, p99: null });
+  });
+
   it('keeps a sample in the 5 minute window after it left the 1 minute one', () => {
     const store = windows();
     store.add(sample('a', { counters: [requests('/x', '200', 7)] }));

@@ -1,5 +1,5 @@
-import type { MetricsSample } from '@formscale/contracts';
-import { CumulativeBucket, histogramQuantile } from './histogram-quantile';
+import type { HistogramDelta, MetricsSample } from '@formscale/contracts';
+import { histogramQuantile } from './histogram-quantile';
 
 /** The windows the collector keeps: one for the scaler's and people's "now", one steadier. */
 export const WINDOWS = { '1m': 60_000, '5m': 300_000 } as const;
@@ -12,6 +12,19 @@ export const SILENT_PERIODS_BEFORE_DROP = 3;
 const REQUESTS = 'http_requests_total';
 const DURATION = 'http_request_duration_seconds';
 const CACHE = 'cache_requests_total';
+const DB_DURATION = 'db_query_duration_seconds';
+
+/** Statements the service's instances sent to the database, every node together (db_query_duration_seconds). */
+export interface DbQueryFigures {
+  /** Queries counted in the window; a transaction counts once. */
+  queries: number;
+  /** Those per second over the part of the window samples cover. */
+  queryRate: number;
+  /** Seconds, from the asking to the result, pool wait included; null with no query. */
+  mean: number | null;
+  p95: number | null;
+  p99: number | null;
+}
 
 export interface WindowFigures {
   /** Requests counted in the window. */
@@ -28,6 +41,7 @@ export interface WindowFigures {
   eventLoopLagSeconds: number;
   /** Per cache layer, hits over lookups, 0-1; absent for a layer with no lookup. */
   cacheHitRatio: Record<string, number>;
+  db: DbQueryFigures;
 }
 
 export interface ServiceView {
@@ -129,7 +143,8 @@ export class SampleWindows {
     const inWindow = (this.samples.get(service) ?? []).filter((received) => received.at > now - windowMs);
     let requests = 0;
     let errors = 0;
-    const buckets = new Map<number, number>();
+    const latency = new MergedHistogram();
+    const dbQueries = new MergedHistogram();
     const cache = new Map<string, { hits: number; lookups: number }>();
     let coveredFrom = now;
     for (const { at, sample } of inWindow) {
@@ -147,14 +162,10 @@ export class SampleWindows {
         }
       }
       for (const histogram of sample.histograms) {
-        if (histogram.name !== DURATION) continue;
-        for (const bucket of histogram.buckets) {
-          const le = bucket.le === '+Inf' ? Infinity : bucket.le;
-          buckets.set(le, (buckets.get(le) ?? 0) + bucket.delta);
-        }
+        if (histogram.name === DURATION) latency.add(histogram);
+        else if (histogram.name === DB_DURATION) dbQueries.add(histogram);
       }
     }
-    const cumulative: CumulativeBucket[] = [...buckets.entries()].map(([le, count]) => ({ le, count }));
     const spanSeconds = Math.max(now - Math.max(coveredFrom, now - windowMs), 1) / 1000;
     const mean = (pick: (sample: MetricsSample) => number) =>
       inWindow.length === 0 ? 0 : inWindow.reduce((sum, received) => sum + pick(received.sample), 0) / inWindow.length;
@@ -162,15 +173,22 @@ export class SampleWindows {
       requests,
       requestRate: inWindow.length === 0 ? 0 : requests / spanSeconds,
       errorRate: requests === 0 ? 0 : errors / requests,
-      p50: histogramQuantile(0.5, cumulative),
-      p95: histogramQuantile(0.95, cumulative),
-      p99: histogramQuantile(0.99, cumulative),
+      p50: latency.quantile(0.5),
+      p95: latency.quantile(0.95),
+      p99: latency.quantile(0.99),
       cpu: mean((sample) => sample.cpuPercent),
       memory: mean((sample) => sample.memoryPercent),
       eventLoopLagSeconds: mean((sample) => sample.eventLoopLagSeconds),
       cacheHitRatio: Object.fromEntries(
         [...cache.entries()].filter(([, entry]) => entry.lookups > 0).map(([layer, entry]) => [layer, entry.hits / entry.lookups]),
       ),
+      db: {
+        queries: dbQueries.count,
+        queryRate: inWindow.length === 0 ? 0 : dbQueries.count / spanSeconds,
+        mean: dbQueries.mean(),
+        p95: dbQueries.quantile(0.95),
+        p99: dbQueries.quantile(0.99),
+      },
     };
   }
 
@@ -185,5 +203,29 @@ export class SampleWindows {
         if (state.lastSeen < now - LONGEST_WINDOW_MS) byInstance.delete(instance);
       }
     }
+  }
+}
+
+/** Histogram deltas of every series and instance of one metric, added bucket by bucket. */
+class MergedHistogram {
+  private readonly buckets = new Map<number, number>();
+  private sum = 0;
+  count = 0;
+
+  add(histogram: HistogramDelta): void {
+    for (const bucket of histogram.buckets) {
+      const le = bucket.le === '+Inf' ? Infinity : bucket.le;
+      this.buckets.set(le, (this.buckets.get(le) ?? 0) + bucket.delta);
+    }
+    this.sum += histogram.sum;
+    this.count += histogram.count;
+  }
+
+  quantile(q: number): number | null {
+    return histogramQuantile(q, [...this.buckets.entries()].map(([le, count]) => ({ le, count })));
+  }
+
+  mean(): number | null {
+    return this.count === 0 ? null : this.sum / this.count;
   }
 }

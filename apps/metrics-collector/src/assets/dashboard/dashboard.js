@@ -116,6 +116,7 @@ const perService = (field, scale = 1) => (point) =>
 const CHARTS = {
   rate: { pick: perService('requestRate') },
   p95: { pick: perService('p95', 1000), floor: 10 },
+  'db-p95': { pick: perService('dbP95', 1000), floor: 5 },
   errors: { pick: perService('errorRate', 100), floor: 0.5, format: (v) => v.toFixed(2) },
   instances: { pick: perService('instances'), floor: 4 },
   'queue-depth': {
