@@ -1,3 +1,4 @@
+const { join } = require('node:path');
 const nxPreset = require('@nx/jest/preset').default;
 
 // swc keeps decorator metadata (Nest's DI needs it) and runs tests about twice
@@ -24,4 +25,5 @@ module.exports = {
   // Integration tests wait on real servers while Nx runs other projects beside
   // them on two cores; 5 s is too tight for that, and no test asserts speed.
   testTimeout: 30_000,
+  reporters: ['default', join(__dirname, 'jest.failure-summary.cjs')],
 };

@@ -7,6 +7,7 @@ import { CacheModule } from '@formscale/cache';
 import type { FormsApiConfig } from '@formscale/config';
 import { SUBMISSIONS_QUEUE } from '@formscale/contracts';
 import { METRICS_REGISTRY, ObservabilityModule } from '@formscale/observability';
+import { queueErrorLogging } from '@formscale/queue';
 import { AdminModule } from './admin/admin.module';
 import { PublishedForms } from './forms/published-forms';
 import { ApiExceptionFilter } from './http/api-error';
@@ -79,7 +80,8 @@ export class AppModule {
       controllers: [SubmissionsController],
       providers: [
         { provide: SubmissionsService, useClass: formsApiMode() === 'naive' ? NaiveSubmissionsService : SubmissionsService },
-        IdempotencyStore, RateLimiter, PublicRoutes, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+        IdempotencyStore, RateLimiter, PublicRoutes, { provide: APP_FILTER, useClass: ApiExceptionFilter },
+        queueErrorLogging(SUBMISSIONS_QUEUE)],
     };
   }
 }

@@ -3,6 +3,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import type { WorkerConfig } from '@formscale/config';
 import { SUBMISSIONS_QUEUE, WEBHOOKS_QUEUE } from '@formscale/contracts';
 import { ObservabilityModule } from '@formscale/observability';
+import { queueErrorLogging } from '@formscale/queue';
 import { CacheInvalidationPublisher } from './cache/cache-invalidation.publisher';
 import { DatabaseService } from './database.service';
 import { SubmissionProcessor } from './submissions/submission.processor';
@@ -29,6 +30,7 @@ export class AppModule {
         SubmissionProcessor,
         WebhookProcessor,
         WorkerLifecycle,
+        queueErrorLogging(SUBMISSIONS_QUEUE, WEBHOOKS_QUEUE),
       ],
     };
   }

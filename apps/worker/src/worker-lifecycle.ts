@@ -54,7 +54,6 @@ export class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicatio
       removeOnComplete: { age: this.config.keepCompletedSeconds, count: this.config.keepCompletedCount },
       removeOnFail: { age: this.config.keepFailedSeconds, count: this.config.keepFailedCount },
     });
-    worker.on('error', (error: Error) => this.logger.error({ msg: 'worker error', queue: worker.name, err: error.message }));
     worker.on('failed', (job, error) => {
       if (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1)) {
         this.logger.warn({ msg: 'job moved to dead letters', queue: worker.name, jobId: job.id, name: job.name, err: error.message });

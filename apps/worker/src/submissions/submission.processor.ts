@@ -1,4 +1,4 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import {
   DELIVER_WEBHOOK_JOB,
@@ -12,6 +12,7 @@ import {
 } from '@formscale/contracts';
 import { isConnectionError } from '@formscale/db';
 import { METRICS_REGISTRY } from '@formscale/observability';
+import { queueErrorListener } from '@formscale/queue';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
@@ -34,6 +35,7 @@ import { persistIsolatingBadRows, type PersistOutcome } from './persist-submissi
 @Processor(SUBMISSIONS_QUEUE, { autorun: false })
 export class SubmissionProcessor extends WorkerHost {
   private readonly logger = new Logger('submissions');
+  private readonly reportError = queueErrorListener(SUBMISSIONS_QUEUE, (fields) => this.logger.error(fields));
   readonly batcher: MicroBatcher<SubmissionJob, PersistOutcome>;
   readonly registration: HandlerRegistration = {
     queue: SUBMISSIONS_QUEUE,
@@ -71,6 +73,12 @@ export class SubmissionProcessor extends WorkerHost {
       onTransientFailure: (error, items, retryInMs) =>
         this.logger.warn({ msg: 'database unavailable, batch kept and retried', jobs: items, retryInMs, err: String(error) }),
     });
+  }
+
+  /** Attached by @nestjs/bullmq as it creates the worker, before its connection can fail. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.reportError(error);
   }
 
   process(job: Job): Promise<unknown> {

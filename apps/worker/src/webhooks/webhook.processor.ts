@@ -1,7 +1,8 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger } from '@nestjs/common';
 import { DELIVER_WEBHOOK_JOB, WEBHOOKS_QUEUE, webhookJobSchema, type WebhookJob } from '@formscale/contracts';
 import type { WebhookDeliveryStatus } from '@formscale/db';
+import { queueErrorListener } from '@formscale/queue';
 import { Job, UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { DatabaseService } from '../database.service';
@@ -59,6 +60,7 @@ const RECORD_ATTEMPT = `
 @Processor(WEBHOOKS_QUEUE, { autorun: false })
 export class WebhookProcessor extends WorkerHost {
   private readonly logger = new Logger('webhooks');
+  private readonly reportError = queueErrorListener(WEBHOOKS_QUEUE, (fields) => this.logger.error(fields));
   readonly registration: HandlerRegistration = {
     queue: WEBHOOKS_QUEUE,
     processor: WebhookProcessor.name,
@@ -70,6 +72,12 @@ export class WebhookProcessor extends WorkerHost {
     private readonly db: DatabaseService,
   ) {
     super();
+  }
+
+  /** Attached by @nestjs/bullmq as it creates the worker, before its connection can fail. */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.reportError(error);
   }
 
   process(job: Job): Promise<unknown> {
