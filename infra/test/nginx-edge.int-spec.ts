@@ -38,12 +38,10 @@ async function get(url: string, headers: Record<string, string> = {}) {
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Upstream addresses that answered, from nginx's access log ("a, b" when nginx moved on to another). */
-function servingUpstreams(edge: RunningNginx, uri: string): string[] {
-  return edge
-    .accessLog()
-    .filter((e) => e.uri === uri)
-    .map((e) => e.upstream_addr.split(', ').pop() ?? '');
+/** Upstream addresses that answered the `requests` made to uri, from nginx's access log ("a, b" when nginx moved on to another). */
+async function servingUpstreams(edge: RunningNginx, uri: string, requests: number): Promise<string[]> {
+  const entries = await edge.loggedRequests((e) => e.uri === uri, requests);
+  return entries.map((e) => e.upstream_addr.split(', ').pop() ?? '');
 }
 
 describeWithNginx('nginx edge in front of three forms-api instances', () => {
@@ -73,7 +71,7 @@ describeWithNginx('nginx edge in front of three forms-api instances', () => {
   it('spreads uncached requests over every instance', async () => {
     const uri = `${UNCACHED_PATH}?spread`;
     for (let i = 0; i < 30; i++) expect((await get(`${edge.baseUrl}${uri}`)).status).toBe(200);
-    const served = new Set(servingUpstreams(edge, uri));
+    const served = new Set(await servingUpstreams(edge, uri, 30));
     expect([...served].sort()).toEqual(fleet.addresses().sort());
   });
 
@@ -96,7 +94,7 @@ describeWithNginx('nginx edge in front of three forms-api instances', () => {
     expect(revalidated.status).toBe(304);
     expect(revalidated.headers.get('x-cache-status')).toBe('HIT');
     // Only the first request reached an instance.
-    expect(servingUpstreams(edge, uri).filter((a) => a !== '')).toHaveLength(1);
+    expect((await servingUpstreams(edge, uri, 3)).filter((a) => a !== '')).toHaveLength(1);
   });
 
   it('never shares a response to a request with credentials or a consistency token', async () => {
@@ -113,7 +111,7 @@ describeWithNginx('nginx edge in front of three forms-api instances', () => {
     expect(given.headers.get('x-request-id')).toBe('trace-abc-123');
     const made = await get(`${edge.baseUrl}${UNCACHED_PATH}?rid`);
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-    const logged = edge.accessLog().filter((e) => e.uri === `${UNCACHED_PATH}?rid`);
+    const logged = await edge.loggedRequests((e) => e.uri === `${UNCACHED_PATH}?rid`, 2);
     expect(logged.map((e) => e.request_id)).toEqual(['trace-abc-123', made.headers.get('x-request-id')]);
   });
 
@@ -148,7 +146,7 @@ describeWithNginx('nginx edge in front of three forms-api instances', () => {
     expect(killed).toBe(true);
     expect(statuses).toHaveLength(LOAD_REQUESTS);
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    const log = edge.accessLog().filter((e) => e.uri.startsWith(`${formPath}?under-load=`));
+    const log = await edge.loggedRequests((e) => e.uri.startsWith(`${formPath}?under-load=`), LOAD_REQUESTS);
     expect(log).toHaveLength(LOAD_REQUESTS);
     expect(log.every((e) => e.cache === 'MISS')).toBe(true);
     // The survivors took over: the last third of the requests went to them only.
@@ -178,7 +176,7 @@ describeWithNginx('nginx edge retries (fake instances)', () => {
     await postRes.text();
     expect(postRes.status).toBe(502);
 
-    const log = edge.accessLog();
+    const log = await edge.loggedRequests((e) => e.uri.startsWith('/api/test/drop?'), 2);
     const getTries = log.find((e) => e.uri === '/api/test/drop?method=get')?.upstream_addr.split(', ') ?? [];
     const postTries = log.find((e) => e.uri === '/api/test/drop?method=post')?.upstream_addr.split(', ') ?? [];
     expect(getTries).toHaveLength(INSTANCES);

@@ -82,7 +82,7 @@ describeWithNginx('nginx edge cache refreshed on publish and archive', () => {
     const after = await read(id);
     expect({ status: after.status, cache: after.cache }).toEqual({ status: 200, cache: 'HIT' });
     expect(after.body).toMatchObject({ version: 2, fields: FIELDS_V2 });
-    const refreshes = (edge?.accessLog() ?? []).filter((entry) => entry.uri === `/cache/refresh/api/forms/${id}`);
+    const refreshes = (await edge?.loggedRequests((entry) => entry.uri === `/cache/refresh/api/forms/${id}`, 1)) ?? [];
     expect(refreshes.map((entry) => entry.status)).toEqual([200]);
 
     await admin('POST', `/api/admin/forms/${id}/archive`);

@@ -5,10 +5,16 @@
  *   insert: the same rows written by raw multi-row INSERTs of the same batch size, no queue at all.
  * Then the rates with 1, 2 and 4 processes of each. Writes reports/bench/worker.json.
  *
- * Everything shares this machine's cores: the consumer, Redis and PostgreSQL (with its
- * replicas replaying the WAL). So next to each rate the CPU time the consumer processes
- * spent per job is reported: wall-clock rates move with whatever else runs, CPU per job
- * is what the consumer itself costs.
+ * The database is a primary of the bench's own with no replica, as deployed: replicas
+ * run on other hosts. The local stack's primary streams every write to two replicas
+ * replaying it on these same two cores, which costs PostgreSQL about a quarter more
+ * CPU per row; the 1-process worker and no-op rates on it are reported too
+ * (with_local_replicas_*), so both are in one run.
+ *
+ * Everything else shares this machine's cores: the consumer, Redis and PostgreSQL. So
+ * next to each rate the CPU time the consumer processes spent per job is reported:
+ * wall-clock rates move with whatever else runs, CPU per job is what the consumer
+ * itself costs.
  *
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/worker.bench.ts   (needs the stack and `npx nx build worker`)
  */
@@ -17,7 +23,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { WEBHOOKS_QUEUE } from '@formscale/contracts';
-import { createPublishedForm, createTestDatabase } from '@formscale/db/testing';
+import { createPublishedForm, createTestDatabase, startThrowawayPrimary } from '@formscale/db/testing';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
@@ -192,7 +198,10 @@ async function insertRate(databaseUrl: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const db = await createTestDatabase({ label: 'bench-worker', replicaUrls: [] });
+  const alone = await startThrowawayPrimary();
+  const db = await createTestDatabase({ label: 'bench-worker', primaryUrl: alone.url('postgres'), replicaUrls: [] });
+  // The stack's primary: its replicas replay every row the worker writes, on these cores.
+  const replicated = await createTestDatabase({ label: 'bench-worker-replicated', replicaUrls: [] });
   try {
     const insert = await insertRate(db.url);
     const drains: Record<string, Drain> = {};
@@ -200,8 +209,11 @@ async function main(): Promise<void> {
       drains[`noop_${processes}p`] = await noopRate(db.url, processes);
       drains[`worker_${processes}p`] = await workerRate(db.url, processes);
     }
-    const worker = drains['worker_1p']?.perS ?? 0;
-    const noop = drains['noop_1p']?.perS ?? 0;
+    drains['with_local_replicas_noop_1p'] = await noopRate(replicated.url, 1);
+    drains['with_local_replicas_worker_1p'] = await workerRate(replicated.url, 1);
+    const rate = (name: string) => drains[name]?.perS ?? 0;
+    const worker = rate('worker_1p');
+    const noop = rate('noop_1p');
     const figures: Record<string, number> = {
       stored_per_s: Math.round(worker),
       noop_per_s: Math.round(noop),
@@ -214,12 +226,13 @@ async function main(): Promise<void> {
     const ratios = {
       worker_vs_noop: Number((worker / noop).toFixed(3)),
       worker_vs_insert: Number((worker / insert).toFixed(3)),
+      with_local_replicas_worker_vs_noop: Number((rate('with_local_replicas_worker_1p') / rate('with_local_replicas_noop_1p')).toFixed(3)),
     };
     const report = {
       bench: 'worker',
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
-      settings: { jobs: JOBS, concurrency: CONCURRENCY, batchSize: BATCH_SIZE },
+      settings: { jobs: JOBS, concurrency: CONCURRENCY, batchSize: BATCH_SIZE, database: 'a primary of its own, no replica (with_local_replicas_*: the stack primary, 2 replicas on the same cores)' },
       figures,
       ratios,
     };
@@ -230,7 +243,9 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'worker.json'), `${JSON.stringify(report, null, 2)}\n`);
   } finally {
+    await replicated.drop();
     await db.drop();
+    await alone.destroy();
   }
 }
 

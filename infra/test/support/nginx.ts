@@ -88,8 +88,19 @@ export interface RunningNginx {
   statusUrl: string;
   process: ChildProcess;
   accessLog(): AccessLogEntry[];
+  /**
+   * The entries that match, once there are at least `count` of them. nginx
+   * logs a request after its response is sent, so a client can hold the answer
+   * before the line is written; past the bound it returns what is there, for
+   * the test's assertion to show.
+   */
+  loggedRequests(match: (entry: AccessLogEntry) => boolean, count: number): Promise<AccessLogEntry[]>;
   stop(): Promise<void>;
 }
+
+// A log line follows its response by microseconds; seconds allow for a loaded machine.
+const LOG_WAIT_MS = 10_000;
+const LOG_POLL_MS = 20;
 
 type TestNginxOptions = Omit<
   NginxConfigOptions,
@@ -135,16 +146,25 @@ export async function startNginx(nginx: string, options: TestNginxOptions): Prom
       rmSync(prefix, { recursive: true, force: true });
       continue;
     }
+    const accessLog = () =>
+      readIfExists(join(prefix, 'logs/access.log'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as AccessLogEntry);
     return {
       prefix,
       baseUrl: `http://127.0.0.1:${listenPort}`,
       statusUrl: `http://127.0.0.1:${statusPort}`,
       process: child,
-      accessLog: () =>
-        readIfExists(join(prefix, 'logs/access.log'))
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as AccessLogEntry),
+      accessLog,
+      loggedRequests: async (match, count) => {
+        const deadline = Date.now() + LOG_WAIT_MS;
+        for (;;) {
+          const entries = accessLog().filter(match);
+          if (entries.length >= count || Date.now() > deadline) return entries;
+          await new Promise((resolve) => setTimeout(resolve, LOG_POLL_MS));
+        }
+      },
       stop: async () => {
         // SIGQUIT is nginx's graceful shutdown; SIGTERM is its fast one.
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT');

@@ -4,7 +4,7 @@ import { runScalingBench } from './scaling-bench';
 describe('bench:scaling on a tiny run', () => {
   it('measures both phases and prints both columns with a ratio', async () => {
     const result = await runScalingBench(
-      { connections: 4, durationSeconds: 1, requests: 60, forms: 3, apiInstances: 2, seed: 7, drainTimeoutSeconds: 1 },
+      { connections: 4, durationSeconds: 1, requests: 60, forms: 3, apiInstances: 2, seed: 7, drainTimeoutSeconds: 1, driver: 'autocannon' },
       () => undefined,
     );
     // Every planned request is accounted for: answered, or counted under one

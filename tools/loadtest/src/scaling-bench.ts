@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { foregroundGlobals, LIFTED_RATE_LIMITS, writeNginxConfig } from '@formscale/infra/nginx';
 import { createTestDatabase } from '@formscale/db/testing';
 import { openFilesCeiling } from './open-files';
-import { parseOptions } from './options';
+import { parseOptions, type Driver } from './options';
 import { freePort, startApp, startProcess, type RunningProcess } from './processes';
 import { REPO_ROOT, writeReport, type LoadTestReport } from './report';
 import { runLoadTest } from './run-loadtest';
@@ -23,6 +23,8 @@ export interface ScalingSettings {
   apiInstances: number;
   seed: number;
   drainTimeoutSeconds: number;
+  /** The load generator of both phases. */
+  driver: Driver;
 }
 
 /** The seed's KPIs, reported as met or not, never asserted. */
@@ -53,7 +55,7 @@ interface PhaseTarget {
 
 function loadArgs(settings: ScalingSettings, target: PhaseTarget, outDir: string, label: string): string[] {
   return [
-    'mixed', '--connections', String(settings.connections), '--forms', String(settings.forms), '--seed', String(settings.seed),
+    'mixed', '--driver', settings.driver, '--connections', String(settings.connections), '--forms', String(settings.forms), '--seed', String(settings.seed),
     ...(settings.requests === undefined ? ['--duration', String(settings.durationSeconds)] : ['--requests', String(settings.requests)]),
     '--url', target.url, '--collector-url', target.collectorUrl, '--database-url', target.databaseUrl, '--replica-urls', target.replicaUrls.join(','),
     '--drain-timeout', String(settings.drainTimeoutSeconds), '--out', outDir, '--label', label,
