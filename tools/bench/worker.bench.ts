@@ -3,7 +3,8 @@
  * against two baselines on the same 50,000 jobs in the same run:
  *   noop:   a BullMQ worker (own process, same concurrency) that completes each job doing nothing;
  *   insert: the same rows written by raw multi-row INSERTs of the same batch size, no queue at all.
- * Then the rates with 1, 2 and 4 processes of each. Writes reports/bench/worker.json.
+ * The 1-process pair runs ROUNDS times, alternated, and the medians are reported; then
+ * the rates with 2 and 4 processes of each. Writes reports/bench/worker.json.
  *
  * The database is a primary of the bench's own with no replica, as deployed: replicas
  * run on other hosts. The local stack's primary streams every write to two replicas
@@ -28,12 +29,19 @@ import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
 import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
+import { median } from './report';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 50_000);
 const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? 400);
 const BATCH_SIZE = Number(process.env['WORKER_BATCH_SIZE'] ?? 200);
 const POLL_MS = 50;
 const PROCESSES = [1, 2, 4] as const;
+/**
+ * The 1-process worker and no-op drains, alternated (ABBA) this many times on
+ * each database; the medians are reported. One drain lasts seconds, and on a
+ * shared machine one pair alone moved the ratio by 0.1 between runs.
+ */
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 /** addBulk calls in flight while preparing a queue: preparing is not measured, only waited for. */
 const ENQUEUE_LANES = 4;
 /** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
@@ -197,6 +205,38 @@ async function insertRate(databaseUrl: string): Promise<number> {
   return rate;
 }
 
+interface Pairs {
+  medians: { noop_1p: Drain; worker_1p: Drain };
+  /** worker/no-op of each round, in order. */
+  ratios: number[];
+  /** Their median. */
+  ratio: number;
+}
+
+/** ROUNDS of one no-op and one worker drain on a database, in ABBA order so drift hits both alike. */
+async function alternatedPairs(databaseUrl: string): Promise<Pairs> {
+  const noops: Drain[] = [];
+  const workers: Drain[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round % 2 === 0) {
+      noops.push(await noopRate(databaseUrl, 1));
+      workers.push(await workerRate(databaseUrl, 1));
+    } else {
+      workers.push(await workerRate(databaseUrl, 1));
+      noops.push(await noopRate(databaseUrl, 1));
+    }
+  }
+  const medianDrain = (drains: Drain[]): Drain => {
+    const cpu = drains.map((drain) => drain.cpuUsPerJob);
+    return {
+      perS: median(drains.map((drain) => drain.perS)),
+      cpuUsPerJob: cpu.every((value) => value !== undefined) ? median(cpu as number[]) : undefined,
+    };
+  };
+  const ratios = workers.map((drain, round) => Number((drain.perS / (noops[round]?.perS ?? Infinity)).toFixed(3)));
+  return { medians: { noop_1p: medianDrain(noops), worker_1p: medianDrain(workers) }, ratios, ratio: median(ratios) };
+}
+
 async function main(): Promise<void> {
   const alone = await startThrowawayPrimary();
   const db = await createTestDatabase({ label: 'bench-worker', primaryUrl: alone.url('postgres'), replicaUrls: [] });
@@ -205,12 +245,14 @@ async function main(): Promise<void> {
   try {
     const insert = await insertRate(db.url);
     const drains: Record<string, Drain> = {};
-    for (const processes of PROCESSES) {
+    const pairs = { alone: await alternatedPairs(db.url), replicated: await alternatedPairs(replicated.url) };
+    for (const processes of PROCESSES.filter((count) => count > 1)) {
       drains[`noop_${processes}p`] = await noopRate(db.url, processes);
       drains[`worker_${processes}p`] = await workerRate(db.url, processes);
     }
-    drains['with_local_replicas_noop_1p'] = await noopRate(replicated.url, 1);
-    drains['with_local_replicas_worker_1p'] = await workerRate(replicated.url, 1);
+    Object.assign(drains, pairs.alone.medians);
+    drains['with_local_replicas_noop_1p'] = pairs.replicated.medians.noop_1p;
+    drains['with_local_replicas_worker_1p'] = pairs.replicated.medians.worker_1p;
     const rate = (name: string) => drains[name]?.perS ?? 0;
     const worker = rate('worker_1p');
     const noop = rate('noop_1p');
@@ -224,20 +266,21 @@ async function main(): Promise<void> {
       if (cpuUsPerJob !== undefined) figures[`${name}_cpu_us_per_job`] = Math.round(cpuUsPerJob);
     }
     const ratios = {
-      worker_vs_noop: Number((worker / noop).toFixed(3)),
+      worker_vs_noop: Number(pairs.alone.ratio.toFixed(3)),
       worker_vs_insert: Number((worker / insert).toFixed(3)),
-      with_local_replicas_worker_vs_noop: Number((rate('with_local_replicas_worker_1p') / rate('with_local_replicas_noop_1p')).toFixed(3)),
+      with_local_replicas_worker_vs_noop: Number(pairs.replicated.ratio.toFixed(3)),
     };
     const report = {
       bench: 'worker',
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, node: process.version },
-      settings: { jobs: JOBS, concurrency: CONCURRENCY, batchSize: BATCH_SIZE, database: 'a primary of its own, no replica (with_local_replicas_*: the stack primary, 2 replicas on the same cores)' },
+      settings: { jobs: JOBS, concurrency: CONCURRENCY, batchSize: BATCH_SIZE, rounds: ROUNDS, statistic: 'median of alternated 1-process rounds', database: 'a primary of its own, no replica (with_local_replicas_*: the stack primary, 2 replicas on the same cores)' },
       figures,
       ratios,
     };
     console.table(figures);
     console.table(ratios);
+    console.log(`1-process worker/no-op ratio per round: primary alone ${pairs.alone.ratios.join(', ')}; with local replicas ${pairs.replicated.ratios.join(', ')}`);
     console.log('targets: worker_vs_noop >= 0.8, stored_per_s >= 5000');
     const dir = join(__dirname, '../../reports/bench');
     mkdirSync(dir, { recursive: true });
