@@ -58,9 +58,18 @@ export async function createHttpApp(
   return app;
 }
 
+/**
+ * Connections the kernel may hold for the app before it accepts them. Node's
+ * default, 511, overflows when nginx opens hundreds of upstream connections in
+ * one burst of load: the kernel then drops the SYNs, nginx's connect times out,
+ * and after max_fails the instance is ejected although it is only busy. The
+ * kernel caps the value at net.core.somaxconn (4096 on current Linux).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Listens and logs where, for people and for tools/stack, which waits for this line. */
 export async function listen(app: NestFastifyApplication, port: number, host: string): Promise<string> {
-  await app.listen(port, host);
+  await app.listen({ port, host, backlog: LISTEN_BACKLOG });
   const address = app.getHttpServer().address();
   const boundPort = typeof address === 'object' && address !== null ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
