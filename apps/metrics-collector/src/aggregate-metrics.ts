@@ -17,13 +17,27 @@ const PERCENTILES = ['p50', 'p95', 'p99'] as const;
 export class AggregateMetrics {
   constructor(@Inject(METRICS_REGISTRY) registry: Registry, state: CollectorState) {
     const registers = [registry];
-    const perWindow = (pick: (figures: ReturnType<CollectorState['services']>[string]['windows'][WindowName]) => number | null) =>
+    type Figures = ReturnType<CollectorState['services']>[string]['windows'][WindowName];
+    const perWindow = (pick: (figures: Figures) => number | null) =>
       function (this: Gauge<'service' | 'window'>) {
         this.reset();
         for (const [service, view] of Object.entries(state.services())) {
           for (const [window, figures] of Object.entries(view.windows)) {
             const value = pick(figures);
             if (value !== null) this.set({ service, window }, value);
+          }
+        }
+      };
+    const perPercentile = (pick: (figures: Figures) => Partial<Record<(typeof PERCENTILES)[number], number | null>>) =>
+      function (this: Gauge<'service' | 'window' | 'percentile'>) {
+        this.reset();
+        for (const [service, view] of Object.entries(state.services())) {
+          for (const [window, figures] of Object.entries(view.windows)) {
+            const quantiles = pick(figures);
+            for (const percentile of PERCENTILES) {
+              const value = quantiles[percentile];
+              if (value !== undefined && value !== null) this.set({ service, window, percentile }, value);
+            }
           }
         }
       };
@@ -48,34 +62,14 @@ export class AggregateMetrics {
       help: 'Latency quantile of a service over the window, from its instances\' merged histogram buckets.',
       labelNames: ['service', 'window', 'percentile'],
       registers,
-      collect() {
-        this.reset();
-        for (const [service, view] of Object.entries(state.services())) {
-          for (const [window, figures] of Object.entries(view.windows)) {
-            for (const percentile of PERCENTILES) {
-              const value = figures[percentile];
-              if (value !== null) this.set({ service, window, percentile }, value);
-            }
-          }
-        }
-      },
+      collect: perPercentile((figures) => figures),
     });
     new Gauge({
       name: 'formscale_db_query_seconds',
       help: 'Database query time quantile of a service over the window, every node of every instance together.',
       labelNames: ['service', 'window', 'percentile'],
       registers,
-      collect() {
-        this.reset();
-        for (const [service, view] of Object.entries(state.services())) {
-          for (const [window, figures] of Object.entries(view.windows)) {
-            for (const percentile of ['p95', 'p99'] as const) {
-              const value = figures.db[percentile];
-              if (value !== null) this.set({ service, window, percentile }, value);
-            }
-          }
-        }
-      },
+      collect: perPercentile((figures) => figures.db),
     });
     new Gauge({ name: 'formscale_db_query_rate', help: 'Database queries per second of a service over the window.', labelNames: ['service', 'window'], registers, collect: perWindow((f) => f.db.queryRate) });
     new Gauge({

@@ -294,6 +294,9 @@ describe('metrics-collector with two forms-api processes and a worker', () => {
     expect(aggregate).toMatch(
       new RegExp(`^formscale_requests_total\\{service="forms-api",method="POST",route="/api/forms/:id/submissions",status="400",instance="[^"]+"\\} ${2 * REQUESTS_PER_API}$`, 'm'),
     );
+    for (const gauge of ['formscale_latency_seconds', 'formscale_db_query_seconds']) {
+      expect(aggregate).toMatch(new RegExp(`^${gauge}\\{service="forms-api",window="5m",percentile="p95",instance="[^"]+"\\} [0-9.e-]+$`, 'm'));
+    }
     expect(aggregate).toMatch(/^queue_jobs\{queue="submissions",state="waiting",service="metrics-collector",instance="[^"]+"\} \d+$/m);
   });
 
