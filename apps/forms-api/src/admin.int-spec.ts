@@ -128,6 +128,8 @@ describe('forms API admin and status happy paths (real Redis, PostgreSQL, replic
     );
     await primary.query(`INSERT INTO form_stats (form_id, submission_count, last_submission_at) VALUES ($1, 21, '2026-01-01T00:00:20Z')`, [id]);
     await waitForReplicas(db, `SELECT count(*) AS n FROM submissions WHERE form_id = '${id}'`, 21);
+    // Written after the rows: a replica that has them may not have replayed the statistics yet.
+    await waitForReplicas(db, `SELECT count(*) AS n FROM form_stats WHERE form_id = '${id}'`, 1);
 
     const replicaBefore = await queriesByRole(api.url, 'replica');
     const pages = await allPages<{ id: string; receivedAt: string; formVersion: number; data: { name: string } }>(
