@@ -20,12 +20,13 @@ async function json<T>(response: Response, status = 200): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-/** Follows nextCursor to the end; returns every page. */
-async function allPages<T>(url: string, path: string, limit: number): Promise<Array<Page<T>>> {
+/** Follows nextCursor to the end; returns every page. `token`: the consistency token of the writes the pages must show. */
+async function allPages<T>(url: string, path: string, limit: number, token?: string): Promise<Array<Page<T>>> {
   const pages: Array<Page<T>> = [];
   let cursor: string | null = '';
+  const headers: Record<string, string> = token === undefined ? {} : { 'x-consistency-token': token };
   while (cursor !== null) {
-    const page: Page<T> = await json<Page<T>>(await admin(url, 'GET', `${path}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`));
+    const page: Page<T> = await json<Page<T>>(await admin(url, 'GET', `${path}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, undefined, headers));
     pages.push(page);
     cursor = page.nextCursor;
   }
@@ -74,11 +75,15 @@ describe('forms API admin and status happy paths (real Redis, PostgreSQL, replic
 
   it('lists forms newest first across pages, each exactly once', async () => {
     const created: string[] = [];
+    let token = '';
     for (let i = 0; i < 7; i++) {
       const response = await admin(api.url, 'POST', '/api/admin/forms', { slug: `list-${i}`, title: `List ${i}`, fields: CONTACT_FIELDS });
       created.push((await json<{ id: string }>(response, 201)).id);
+      token = response.headers.get('x-consistency-token') ?? '';
     }
-    const pages = await allPages<{ id: string; slug: string; status: string; latestVersion: number }>(api.url, '/api/admin/forms', 3);
+    // The list reads a replica: the last create's token makes it one that has every form (or the primary).
+    expect(token).not.toBe('');
+    const pages = await allPages<{ id: string; slug: string; status: string; latestVersion: number }>(api.url, '/api/admin/forms', 3, token);
     const listed = pages.flatMap((page) => page.items).filter((form) => form.slug.startsWith('list-'));
     expect(pages.length).toBeGreaterThanOrEqual(3);
     expect(listed.map((form) => form.id)).toEqual([...created].reverse());

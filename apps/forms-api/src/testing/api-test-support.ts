@@ -26,10 +26,10 @@ export const CONTACT_FIELDS = [
   { name: 'agree', type: 'checkbox', required: true },
 ];
 
-export async function admin(url: string, method: string, path: string, body?: unknown): Promise<Response> {
+export async function admin(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${url}${path}`, {
     method,
-    headers: { 'x-api-key': ADMIN_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { 'x-api-key': ADMIN_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
