@@ -238,7 +238,13 @@ async function alternatedPairs(databaseUrl: string): Promise<Pairs> {
 }
 
 async function main(): Promise<void> {
-  const alone = await startThrowawayPrimary();
+  // initdb and pg_ctl run as the postgres user, which takes root (runuser).
+  const alone = await startThrowawayPrimary().catch((error: unknown) => {
+    throw new Error(
+      `bench:worker needs a PostgreSQL primary of its own and could not start one (${error instanceof Error ? error.message : String(error)}); ` +
+        'run it as root, like npm test, with the PostgreSQL server binaries installed (npm run system-deps)',
+    );
+  });
   const db = await createTestDatabase({ label: 'bench-worker', primaryUrl: alone.url('postgres'), replicaUrls: [] });
   // The stack's primary: its replicas replay every row the worker writes, on these cores.
   const replicated = await createTestDatabase({ label: 'bench-worker-replicated', replicaUrls: [] });
