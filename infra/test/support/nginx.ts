@@ -87,7 +87,6 @@ export interface RunningNginx {
   baseUrl: string;
   statusUrl: string;
   process: ChildProcess;
-  accessLog(): AccessLogEntry[];
   /**
    * The entries that match, once there are at least `count` of them. nginx
    * logs a request after its response is sent, so a client can hold the answer
@@ -156,7 +155,6 @@ export async function startNginx(nginx: string, options: TestNginxOptions): Prom
       baseUrl: `http://127.0.0.1:${listenPort}`,
       statusUrl: `http://127.0.0.1:${statusPort}`,
       process: child,
-      accessLog,
       loggedRequests: async (match, count) => {
         const deadline = Date.now() + LOG_WAIT_MS;
         for (;;) {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { logQueueErrors } from './queue-errors';
+import { queueErrorListener } from './queue-errors';
 
 class Source extends EventEmitter {
   constructor(readonly name: string) {
@@ -7,13 +7,13 @@ class Source extends EventEmitter {
   }
 }
 
-describe('logQueueErrors and queueErrorListener', () => {
+describe('queueErrorListener', () => {
   it('logs an error once per interval and source, with the repeats it held back', () => {
     let clock = 0;
     const lines: object[] = [];
     const submissions = new Source('submissions');
     const webhooks = new Source('webhooks');
-    logQueueErrors([submissions, webhooks], (fields) => lines.push(fields), 1_000, () => clock);
+    for (const source of [submissions, webhooks]) source.on('error', queueErrorListener(source.name, (fields) => lines.push(fields), 1_000, () => clock));
     const refused = new Error('connect ECONNREFUSED 127.0.0.1:6379');
     submissions.emit('error', refused);
     submissions.emit('error', refused);
@@ -33,7 +33,7 @@ describe('logQueueErrors and queueErrorListener', () => {
 
   it('keeps an emitted error from being thrown for want of a listener', () => {
     const source = new Source('submissions');
-    logQueueErrors([source], () => undefined);
+    source.on('error', queueErrorListener(source.name, () => undefined));
     expect(() => source.emit('error', new Error('boom'))).not.toThrow();
   });
 });

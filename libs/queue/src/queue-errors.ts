@@ -1,9 +1,3 @@
-/** A BullMQ Queue or Worker: anything named that emits 'error'. */
-export interface ErrorSource {
-  readonly name: string;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-}
-
 /** Repeats of one error within this span are counted, not logged: a client retrying every second would flood the log. */
 export const QUEUE_ERROR_LOG_INTERVAL_MS = 30_000;
 
@@ -34,14 +28,4 @@ export function queueErrorListener(
     log({ msg: 'queue connection error', queue, err, repeated: entry?.repeated ?? 0 });
     seen.set(err, { loggedAt: at, repeated: 0 });
   };
-}
-
-/** queueErrorListener on each source. */
-export function logQueueErrors(
-  sources: readonly ErrorSource[],
-  log: QueueErrorLog,
-  intervalMs = QUEUE_ERROR_LOG_INTERVAL_MS,
-  now: () => number = Date.now,
-): void {
-  for (const source of sources) source.on('error', queueErrorListener(source.name, log, intervalMs, now));
 }

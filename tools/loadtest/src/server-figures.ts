@@ -8,8 +8,7 @@ const windowSchema = z.object({
   p95: z.number().nullable(),
   p99: z.number().nullable().optional(),
   cacheHitRatio: z.record(z.string(), z.number()).default({}),
-  // Absent from a collector older than the database query histogram.
-  db: z.object({ queryRate: z.number(), mean: z.number().nullable(), p95: z.number().nullable() }).optional(),
+  db: z.object({ queryRate: z.number(), mean: z.number().nullable(), p95: z.number().nullable() }),
 });
 const queueSchema = z.object({ waiting: z.number(), active: z.number(), delayed: z.number(), failed: z.number(), oldestAgeSeconds: z.number() });
 const totalSchema = z.object({ method: z.string(), route: z.string(), status: z.string(), count: z.number() });
@@ -171,7 +170,7 @@ export async function watchCollector(collectorUrl: string): Promise<CollectorWat
                 p95Ms: w.p95 === null ? null : w.p95 * 1000,
                 cacheHitRatio: w.cacheHitRatio,
                 db:
-                  w.db === undefined || w.db.mean === null
+                  w.db.mean === null
                     ? null
                     : { queryRate: w.db.queryRate, meanMs: w.db.mean * 1000, p95Ms: w.db.p95 === null ? null : w.db.p95 * 1000 },
               },
