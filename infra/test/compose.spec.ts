@@ -4,7 +4,7 @@ import { dirname, join, posix, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { mergeCompose, readComposeFile, renderStack, STACK_FILE } from '../compose/render-stack';
 import { COMPOSE_NGINX_OPTIONS, SHIPPED_CONFIG_DIR } from '../nginx/render';
-import { SCALER_CONFIG } from '@formscale/config';
+import { nodeFlagsFor, SCALER_CONFIG } from '@formscale/config';
 import { keyword, readDockerStages } from './support/dockerfile';
 import { INFRA_ROOT, readJson, WORKSPACE_ROOT, workspaceApps } from './support/repo';
 import { checkScalerConfig } from './support/scaler-config';
@@ -195,6 +195,17 @@ describe('docker compose files', () => {
     }
     const env = readFileSync(join(COMPOSE_DIR, 'formscale.env'), 'utf8');
     expect(env).toMatch(/^DATABASE_REPLICA_URLS=.*postgres-replica-1.*,.*postgres-replica-2/m);
+  });
+
+  it('starts each app with the Node flags libs/config gives it', () => {
+    for (const app of ['forms-api', 'worker', 'metrics-collector', 'scaler']) {
+      const flags = nodeFlagsFor(app);
+      expect({ app, nodeOptions: services[app].environment?.['NODE_OPTIONS'] }).toEqual({
+        app,
+        nodeOptions: flags.length > 0 ? flags.join(' ') : undefined,
+      });
+    }
+    expect(nodeFlagsFor('worker')).not.toHaveLength(0);
   });
 
   it('gives the worker longer to stop than its drain, and runs the planned replica counts', () => {

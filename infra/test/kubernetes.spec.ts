@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
+import { nodeFlagsFor } from '@formscale/config';
 import { INFRA_ROOT } from './support/repo';
 import { KustomizeTool, kustomizeTools } from './support/kustomize';
 import { checkScalerConfig } from './support/scaler-config';
@@ -171,6 +172,15 @@ describeWithKustomize.each(tools.map((t) => [t.label, t] as [string, KustomizeTo
       expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
       expect(container.resources.limits).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
       expect(pod.automountServiceAccountToken).toBe(app === 'scaler');
+    }
+  });
+
+  it.each(OVERLAYS)('%s: every app starts Node with the flags libs/config gives it', (overlay) => {
+    for (const app of APPS) {
+      const [container] = find(rendered[overlay], 'Deployment', app).spec.template.spec.containers;
+      const nodeOptions = container.env?.find((variable: { name: string }) => variable.name === 'NODE_OPTIONS')?.value;
+      const flags = nodeFlagsFor(app);
+      expect({ app, nodeOptions }).toEqual({ app, nodeOptions: flags.length > 0 ? flags.join(' ') : undefined });
     }
   });
 

@@ -3,3 +3,4 @@ export * from './load-config';
 export * from './variables';
 export * from './app-configs';
 export * from './local-replicas';
+export * from './node-flags';

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nodeFlagsFor } from '@formscale/config';
 
 export interface AppSpec {
   name: string;
@@ -27,7 +28,7 @@ export function nodeAppSpec(name: string, port: number, env: Record<string, stri
   return {
     name,
     command: process.execPath,
-    args: ['--enable-source-maps', `dist/apps/${name}/main.js`],
+    args: ['--enable-source-maps', ...nodeFlagsFor(name), `dist/apps/${name}/main.js`],
     url,
     readyUrl: `${url}/health/ready`,
     env,

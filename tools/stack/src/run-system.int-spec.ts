@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppProcess, processGroupMembers, startApp, stopApp } from './app-processes';
 import { LOCAL_SCALER_CONFIG, locallyScaledApps } from './local-scaling';
+import { nodeFlagsFor } from '@formscale/config';
 import { supervisedApps } from './system-plan';
 
 /*
@@ -51,6 +52,12 @@ describe('npm start: who owns which process', () => {
     expect(specs.find((spec) => spec.name === 'scaler')?.env).toMatchObject({ SCALER_CONFIG: LOCAL_SCALER_CONFIG, SCALER_BACKEND: '' });
     // With nothing scaled locally, the supervisor runs every app itself.
     expect(supervisedApps([], {}).map((spec) => spec.name)).toEqual(['forms-api', 'worker', 'metrics-collector', 'scaler']);
+  });
+
+  it('starts each app with the Node flags libs/config gives it, before its main file', () => {
+    const worker = supervisedApps([], {}).find((spec) => spec.name === 'worker');
+    expect(worker?.args).toEqual(['--enable-source-maps', ...nodeFlagsFor('worker'), 'dist/apps/worker/main.js']);
+    expect(nodeFlagsFor('worker')).toContain('--max-semi-space-size=32');
   });
 });
 

@@ -1,8 +1,10 @@
+import { nodeFlagsFor } from '@formscale/config';
 import { createPublishedForm, createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import { closedPort } from '@formscale/observability/testing';
 import { QueueEvents, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { enqueueSubmissions, REDIS_URL, submissionJobs, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
@@ -159,6 +161,10 @@ describe('local backend scaling the real worker under queue load', () => {
     const three = local.running('worker').map((instance) => instance.pid);
     expect(new Set(three).size).toBe(3);
     expect(three.every(alive)).toBe(true);
+    // Started as the deployments start it: with libs/config's Node flags for the worker.
+    for (const pid of three) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...nodeFlagsFor('worker')]));
+    }
 
     let produced = FIRST_BATCH;
     let scaledDown = false;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LOCAL_REPLICA_DRAIN_TIMEOUT_MS, LOCAL_REPLICA_PORTS, localReplicaPort } from '@formscale/config';
+import { LOCAL_REPLICA_DRAIN_TIMEOUT_MS, LOCAL_REPLICA_PORTS, localReplicaPort, nodeFlagsFor } from '@formscale/config';
 import { BackendError, type ScalingBackend } from './backend';
 
 /**
@@ -77,7 +77,7 @@ export class LocalBackend implements ScalingBackend {
     while (used.has(index)) index++;
     const port = this.options.portFor?.(app, index) ?? localReplicaPort(app, index) ?? 0;
     const id = `${app}-local-${index + 1}`;
-    const child = spawn(process.execPath, [main], {
+    const child = spawn(process.execPath, [...nodeFlagsFor(app), main], {
       cwd: this.root,
       env: { ...(this.options.env ?? process.env), INSTANCE_ID: id, [portVariable]: String(port) },
       stdio: ['ignore', 'inherit', 'inherit'],

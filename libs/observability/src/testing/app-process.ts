@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeFlagsFor } from '@formscale/config';
 import { closedPort } from './ports';
 
 /** The workspace root, from libs/observability/src/testing. */
@@ -44,7 +45,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
   const main = builtAppMain(options.app);
   if (!existsSync(main)) throw new Error(`${main} is missing: run npx nx build ${options.app}`);
   const port = await closedPort();
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, [...nodeFlagsFor(options.app), main], {
     env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', [options.portVariable]: String(port), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
