@@ -13,23 +13,28 @@
  * (with_local_replicas_*), so both are in one run.
  *
  * Everything else shares this machine's cores: the consumer, Redis and PostgreSQL. So
- * next to each rate the CPU time the consumer processes spent per job is reported:
- * wall-clock rates move with whatever else runs, CPU per job is what the consumer
- * itself costs.
+ * next to each rate the CPU time spent per job is reported for each of them (consumer,
+ * Redis, PostgreSQL's processes), and the worker's own GC time per job: wall-clock rates
+ * move with whatever else runs, CPU per job says where the time goes.
+ *
+ * Every drain does the same work: the no-op worker runs with the worker's Node flags
+ * (libs/config's APP_NODE_FLAGS), the submissions table is emptied before each worker
+ * drain (a later round would otherwise pay for bigger indexes), and one short pair
+ * warms Redis and PostgreSQL up before anything is measured.
  *
  *   npx tsx --tsconfig tsconfig.base.json tools/bench/worker.bench.ts   (needs the stack and `npx nx build worker`)
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { nodeFlagsFor } from '@formscale/config';
 import { WEBHOOKS_QUEUE } from '@formscale/contracts';
 import { createPublishedForm, createTestDatabase, startThrowawayPrimary } from '@formscale/db/testing';
 import { Queue } from 'bullmq';
-import { Pool } from 'pg';
+import { Redis } from 'ioredis';
+import { Client, Pool } from 'pg';
 import { enqueueSubmissions, REDIS_URL, submissionJob, submissionQueue, testQueuePrefix } from '@formscale/queue/testing';
 import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
-import { median } from './report';
+import { median, ratio, writeBenchReport } from './report';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 50_000);
 const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? 400);
@@ -41,7 +46,9 @@ const PROCESSES = [1, 2, 4] as const;
  * each database; the medians are reported. One drain lasts seconds, and on a
  * shared machine one pair alone moved the ratio by 0.1 between runs.
  */
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** The warm-up pair's jobs: enough for Redis and PostgreSQL to have grown their memory. */
+const WARMUP_JOBS = Math.ceil(JOBS / 5);
 /** addBulk calls in flight while preparing a queue: preparing is not measured, only waited for. */
 const ENQUEUE_LANES = 4;
 /** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ). */
@@ -62,6 +69,21 @@ interface Drain {
   perS: number;
   /** CPU time of the consumer processes per job, where /proc is readable. */
   cpuUsPerJob: number | undefined;
+  /** CPU time of the Redis server per job, where it runs here. */
+  redisUsPerJob: number | undefined;
+  /** CPU time of the database's PostgreSQL processes per job (its replicas' included, where it has some here). */
+  postgresUsPerJob: number | undefined;
+  /** The worker processes' garbage collection time per job, from their /metrics (none for the no-op). */
+  gcUsPerJob: number | undefined;
+}
+
+/** Where a drain's CPU time is read: the consumer processes, and what they use. */
+interface DrainSetting {
+  consumers: readonly number[];
+  /** PostgreSQL's cluster names of the database (process titles carry them). */
+  clusters: readonly string[];
+  /** The consumers' /metrics, for their GC time. */
+  metricsUrls: readonly string[];
 }
 
 /** CPU seconds a process has used so far, or undefined where /proc/<pid>/stat cannot be read. */
@@ -86,41 +108,119 @@ function totalCpuSeconds(pids: readonly number[]): number | undefined {
   return total;
 }
 
+/** Pids of the processes whose command line holds one of the cluster names: a cluster's postmaster and its backends. */
+function clusterPids(clusters: readonly string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const commandLine = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (clusters.some((name) => commandLine.includes(name))) pids.push(Number(entry));
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids;
+}
+
+/** The Redis server's pid where it runs on this machine (INFO's process_id has a /proc entry), else undefined. */
+async function localRedisPid(): Promise<number | undefined> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    return Number.isInteger(pid) && cpuSeconds(pid) !== undefined ? pid : undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** CPU seconds per pid, for a before/after difference that also counts processes started in between. */
+function cpuByPid(pids: readonly number[]): Map<number, number> {
+  return new Map(pids.map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+}
+
+function usedSince(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
+  return total;
+}
+
+/** Seconds the processes behind the /metrics URLs have spent in garbage collection (prom-client's default metrics). */
+async function gcSeconds(metricsUrls: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const url of metricsUrls) {
+    const text = await (await fetch(url)).text();
+    for (const match of text.matchAll(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm)) total += Number(match[1]);
+  }
+  return total;
+}
+
 async function remaining(queue: Queue): Promise<number> {
   const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
 /** Enqueues JOBS submissions on a paused queue; returns it with a resume-and-time function. */
-async function preparedQueue(databaseUrl: string): Promise<{ queue: Queue; prefix: string; formId: string }> {
+async function preparedQueue(databaseUrl: string, jobCount: number): Promise<{ queue: Queue; prefix: string; formId: string }> {
   const prefix = testQueuePrefix('bench');
   const queue = submissionQueue(prefix);
   await queue.pause();
   const formId = await createPublishedForm(databaseUrl);
-  const jobs = Array.from({ length: JOBS }, (_, index) => submissionJob(formId, index));
-  const lane = Math.ceil(JOBS / ENQUEUE_LANES);
+  const jobs = Array.from({ length: jobCount }, (_, index) => submissionJob(formId, index));
+  const lane = Math.ceil(jobCount / ENQUEUE_LANES);
   await Promise.all(
     Array.from({ length: ENQUEUE_LANES }, (_, index) => enqueueSubmissions(queue, jobs.slice(index * lane, (index + 1) * lane))),
   );
   return { queue, prefix, formId };
 }
 
-/** Resumes the prepared queue and waits until the consumer processes (pids) have emptied it. */
-async function drain(queue: Queue, pids: readonly number[]): Promise<Drain> {
-  const cpuBefore = totalCpuSeconds(pids);
+/** Resumes the prepared queue of jobCount jobs and waits until the consumers have emptied it. */
+async function drain(queue: Queue, jobCount: number, setting: DrainSetting): Promise<Drain> {
+  const perJob = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds / jobCount) * 1e6);
+  const redisPid = await localRedisPid();
+  const cpuBefore = totalCpuSeconds(setting.consumers);
+  const redisBefore = redisPid === undefined ? undefined : cpuSeconds(redisPid);
+  const postgresBefore = cpuByPid(clusterPids(setting.clusters));
+  const gcBefore = await gcSeconds(setting.metricsUrls);
   const started = performance.now();
   await queue.resume();
   while ((await remaining(queue)) > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  const perS = JOBS / ((performance.now() - started) / 1000);
-  const cpuAfter = totalCpuSeconds(pids);
-  const cpuUsPerJob = cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) / JOBS) * 1e6;
-  return { perS, cpuUsPerJob };
+  const perS = jobCount / ((performance.now() - started) / 1000);
+  const cpuAfter = totalCpuSeconds(setting.consumers);
+  const redisAfter = redisPid === undefined ? undefined : cpuSeconds(redisPid);
+  const postgresAfter = cpuByPid(clusterPids(setting.clusters));
+  const gcAfter = await gcSeconds(setting.metricsUrls);
+  return {
+    perS,
+    cpuUsPerJob: perJob(cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore),
+    redisUsPerJob: perJob(redisBefore === undefined || redisAfter === undefined ? undefined : redisAfter - redisBefore),
+    postgresUsPerJob: setting.clusters.length === 0 ? undefined : perJob(usedSince(postgresBefore, postgresAfter)),
+    gcUsPerJob: setting.metricsUrls.length === 0 ? undefined : perJob(gcAfter - gcBefore),
+  };
 }
 
-async function workerRate(databaseUrl: string, processes: number): Promise<Drain> {
-  const { queue, prefix } = await preparedQueue(databaseUrl);
+/** An empty submissions table, so each worker drain inserts into the same one. */
+async function emptySubmissions(databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('TRUNCATE submissions CASCADE');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Where the database runs: the bench's own primary, or the stack's primary and its replicas. */
+interface BenchDatabase {
+  url: string;
+  clusters: readonly string[];
+}
+
+async function workerRate(database: BenchDatabase, processes: number, jobCount = JOBS): Promise<Drain> {
+  await emptySubmissions(database.url);
+  const { queue, prefix } = await preparedQueue(database.url, jobCount);
   const env = {
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: database.url,
     DATABASE_REPLICA_URLS: '',
     REDIS_URL,
     QUEUE_PREFIX: prefix,
@@ -131,7 +231,11 @@ async function workerRate(databaseUrl: string, processes: number): Promise<Drain
   const workers: AppProcess[] = [];
   try {
     for (let i = 0; i < processes; i++) workers.push(await startAppProcess({ app: 'worker', portVariable: 'WORKER_PORT', env }));
-    return await drain(queue, workers.map((worker) => worker.pid));
+    return await drain(queue, jobCount, {
+      consumers: workers.map((worker) => worker.pid),
+      clusters: database.clusters,
+      metricsUrls: workers.map((worker) => `${worker.url}/metrics`),
+    });
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(workers.map((worker) => worker.exited));
@@ -144,10 +248,10 @@ async function workerRate(databaseUrl: string, processes: number): Promise<Drain
   }
 }
 
-async function noopRate(databaseUrl: string, processes: number): Promise<Drain> {
-  const { queue, prefix } = await preparedQueue(databaseUrl);
+async function noopRate(database: BenchDatabase, processes: number, jobCount = JOBS): Promise<Drain> {
+  const { queue, prefix } = await preparedQueue(database.url, jobCount);
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['-e', NOOP_WORKER], {
+    spawn(process.execPath, [...nodeFlagsFor('worker'), '-e', NOOP_WORKER], {
       env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) },
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
@@ -160,7 +264,7 @@ async function noopRate(databaseUrl: string, processes: number): Promise<Drain> 
           new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve())),
       ),
     );
-    return await drain(queue, children.map((child) => child.pid ?? -1));
+    return await drain(queue, jobCount, { consumers: children.map((child) => child.pid ?? -1), clusters: [], metricsUrls: [] });
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(exited);
@@ -213,29 +317,58 @@ interface Pairs {
   ratio: number;
 }
 
+function medianOf(values: (number | undefined)[]): number | undefined {
+  return values.every((value) => value !== undefined) ? median(values as number[]) : undefined;
+}
+
+function medianDrain(drains: Drain[]): Drain {
+  return {
+    perS: median(drains.map((drain) => drain.perS)),
+    cpuUsPerJob: medianOf(drains.map((drain) => drain.cpuUsPerJob)),
+    redisUsPerJob: medianOf(drains.map((drain) => drain.redisUsPerJob)),
+    postgresUsPerJob: medianOf(drains.map((drain) => drain.postgresUsPerJob)),
+    gcUsPerJob: medianOf(drains.map((drain) => drain.gcUsPerJob)),
+  };
+}
+
 /** ROUNDS of one no-op and one worker drain on a database, in ABBA order so drift hits both alike. */
-async function alternatedPairs(databaseUrl: string): Promise<Pairs> {
+async function alternatedPairs(database: BenchDatabase): Promise<Pairs> {
   const noops: Drain[] = [];
   const workers: Drain[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     if (round % 2 === 0) {
-      noops.push(await noopRate(databaseUrl, 1));
-      workers.push(await workerRate(databaseUrl, 1));
+      noops.push(await noopRate(database, 1));
+      workers.push(await workerRate(database, 1));
     } else {
-      workers.push(await workerRate(databaseUrl, 1));
-      noops.push(await noopRate(databaseUrl, 1));
+      workers.push(await workerRate(database, 1));
+      noops.push(await noopRate(database, 1));
     }
+    console.log(`round ${round + 1}/${ROUNDS}: worker ${Math.round(workers[round]?.perS ?? 0)}/s, no-op ${Math.round(noops[round]?.perS ?? 0)}/s`);
   }
-  const medianDrain = (drains: Drain[]): Drain => {
-    const cpu = drains.map((drain) => drain.cpuUsPerJob);
-    return {
-      perS: median(drains.map((drain) => drain.perS)),
-      cpuUsPerJob: cpu.every((value) => value !== undefined) ? median(cpu as number[]) : undefined,
-    };
-  };
   const ratios = workers.map((drain, round) => Number((drain.perS / (noops[round]?.perS ?? Infinity)).toFixed(3)));
   return { medians: { noop_1p: medianDrain(noops), worker_1p: medianDrain(workers) }, ratios, ratio: median(ratios) };
 }
+
+/** The cluster names of a database's primary and of the replicas streaming from it (process titles carry them). */
+async function clustersOf(databaseUrl: string): Promise<string[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const primary = await client.query<{ cluster_name: string }>('SHOW cluster_name');
+    const replicas = await client.query<{ application_name: string }>('SELECT application_name FROM pg_stat_replication');
+    return [primary.rows[0]?.cluster_name ?? '', ...replicas.rows.map((row) => row.application_name)].filter((name) => name !== '');
+  } finally {
+    await client.end();
+  }
+}
+
+const FIGURES_PER_DRAIN: [suffix: string, read: (drain: Drain) => number | undefined][] = [
+  ['per_s', (drain) => drain.perS],
+  ['cpu_us_per_job', (drain) => drain.cpuUsPerJob],
+  ['redis_cpu_us_per_job', (drain) => drain.redisUsPerJob],
+  ['postgres_cpu_us_per_job', (drain) => drain.postgresUsPerJob],
+  ['gc_us_per_job', (drain) => drain.gcUsPerJob],
+];
 
 async function main(): Promise<void> {
   // initdb and pg_ctl run as the postgres user, which takes root (runuser).
@@ -245,55 +378,63 @@ async function main(): Promise<void> {
         'run it as root, like npm test, with the PostgreSQL server binaries installed (npm run system-deps)',
     );
   });
-  const db = await createTestDatabase({ label: 'bench-worker', primaryUrl: alone.url('postgres'), replicaUrls: [] });
+  const own = await createTestDatabase({ label: 'bench-worker', primaryUrl: alone.url('postgres'), replicaUrls: [] });
   // The stack's primary: its replicas replay every row the worker writes, on these cores.
-  const replicated = await createTestDatabase({ label: 'bench-worker-replicated', replicaUrls: [] });
+  const stack = await createTestDatabase({ label: 'bench-worker-replicated', replicaUrls: [] });
   try {
+    const db: BenchDatabase = { url: own.url, clusters: await clustersOf(own.url) };
+    const replicated: BenchDatabase = { url: stack.url, clusters: await clustersOf(stack.url) };
     const insert = await insertRate(db.url);
+    console.log('warming up Redis and PostgreSQL (not measured)');
+    await noopRate(db, 1, WARMUP_JOBS);
+    await workerRate(db, 1, WARMUP_JOBS);
     const drains: Record<string, Drain> = {};
-    const pairs = { alone: await alternatedPairs(db.url), replicated: await alternatedPairs(replicated.url) };
+    const pairs = { alone: await alternatedPairs(db), replicated: await alternatedPairs(replicated) };
     for (const processes of PROCESSES.filter((count) => count > 1)) {
-      drains[`noop_${processes}p`] = await noopRate(db.url, processes);
-      drains[`worker_${processes}p`] = await workerRate(db.url, processes);
+      drains[`noop_${processes}p`] = await noopRate(db, processes);
+      drains[`worker_${processes}p`] = await workerRate(db, processes);
     }
     Object.assign(drains, pairs.alone.medians);
     drains['with_local_replicas_noop_1p'] = pairs.replicated.medians.noop_1p;
     drains['with_local_replicas_worker_1p'] = pairs.replicated.medians.worker_1p;
-    const rate = (name: string) => drains[name]?.perS ?? 0;
-    const worker = rate('worker_1p');
-    const noop = rate('noop_1p');
+    const worker = pairs.alone.medians.worker_1p.perS;
     const figures: Record<string, number> = {
       stored_per_s: Math.round(worker),
-      noop_per_s: Math.round(noop),
+      noop_per_s: Math.round(pairs.alone.medians.noop_1p.perS),
       insert_per_s: Math.round(insert),
     };
-    for (const [name, { perS }] of Object.entries(drains)) figures[`${name}_per_s`] = Math.round(perS);
-    for (const [name, { cpuUsPerJob }] of Object.entries(drains)) {
-      if (cpuUsPerJob !== undefined) figures[`${name}_cpu_us_per_job`] = Math.round(cpuUsPerJob);
+    for (const [suffix, read] of FIGURES_PER_DRAIN) {
+      for (const [name, drain] of Object.entries(drains)) {
+        const value = read(drain);
+        if (value !== undefined) figures[`${name}_${suffix}`] = Math.round(value);
+      }
     }
     const ratios = {
       worker_vs_noop: Number(pairs.alone.ratio.toFixed(3)),
-      worker_vs_insert: Number((worker / insert).toFixed(3)),
+      worker_vs_insert: ratio(worker, insert),
       with_local_replicas_worker_vs_noop: Number(pairs.replicated.ratio.toFixed(3)),
     };
-    const report = {
-      bench: 'worker',
-      at: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version },
-      settings: { jobs: JOBS, concurrency: CONCURRENCY, batchSize: BATCH_SIZE, rounds: ROUNDS, statistic: 'median of alternated 1-process rounds', database: 'a primary of its own, no replica (with_local_replicas_*: the stack primary, 2 replicas on the same cores)' },
+    const { path } = writeBenchReport('worker', {
+      settings: {
+        jobs: JOBS,
+        concurrency: CONCURRENCY,
+        batchSize: BATCH_SIZE,
+        rounds: ROUNDS,
+        nodeFlags: nodeFlagsFor('worker').join(' '),
+        statistic: 'median of alternated 1-process rounds, after a warm-up pair',
+        database: 'a primary of its own, no replica (with_local_replicas_*: the stack primary, 2 replicas on the same cores)',
+      },
       figures,
       ratios,
-    };
+    });
     console.table(figures);
     console.table(ratios);
     console.log(`1-process worker/no-op ratio per round: primary alone ${pairs.alone.ratios.join(', ')}; with local replicas ${pairs.replicated.ratios.join(', ')}`);
     console.log('targets: worker_vs_noop >= 0.8, stored_per_s >= 5000');
-    const dir = join(__dirname, '../../reports/bench');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'worker.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`written to ${path}`);
   } finally {
-    await replicated.drop();
-    await db.drop();
+    await stack.drop();
+    await own.drop();
     await alone.destroy();
   }
 }
