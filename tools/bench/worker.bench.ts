@@ -26,7 +26,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { nodeFlagsFor } from '@formscale/config';
+import { nodeFlagsFor, WORKER_BATCH_SIZE, WORKER_CONCURRENCY } from '@formscale/config';
 import { WEBHOOKS_QUEUE } from '@formscale/contracts';
 import { createPublishedForm, createTestDatabase, startThrowawayPrimary } from '@formscale/db/testing';
 import { Queue } from 'bullmq';
@@ -37,8 +37,9 @@ import { startAppProcess, type AppProcess } from '@formscale/observability/testi
 import { median, ratio, writeBenchReport } from './report';
 
 const JOBS = Number(process.env['BENCH_JOBS'] ?? 50_000);
-const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? 400);
-const BATCH_SIZE = Number(process.env['WORKER_BATCH_SIZE'] ?? 200);
+/** The worker's own defaults unless the environment says otherwise: the no-op runs at the same concurrency. */
+const CONCURRENCY = Number(process.env['WORKER_CONCURRENCY'] ?? WORKER_CONCURRENCY.default);
+const BATCH_SIZE = Number(process.env['WORKER_BATCH_SIZE'] ?? WORKER_BATCH_SIZE.default);
 const POLL_MS = 50;
 const PROCESSES = [1, 2, 4] as const;
 /**
@@ -160,7 +161,7 @@ async function remaining(queue: Queue): Promise<number> {
   return Object.values(counts).reduce((sum, count) => sum + count, 0);
 }
 
-/** Enqueues JOBS submissions on a paused queue; returns it with a resume-and-time function. */
+/** Enqueues jobCount submissions on a paused queue, for a drain to resume. */
 async function preparedQueue(databaseUrl: string, jobCount: number): Promise<{ queue: Queue; prefix: string; formId: string }> {
   const prefix = testQueuePrefix('bench');
   const queue = submissionQueue(prefix);

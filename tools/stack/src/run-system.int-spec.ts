@@ -57,7 +57,7 @@ describe('npm start: who owns which process', () => {
   it('starts each app with the Node flags libs/config gives it, before its main file', () => {
     const worker = supervisedApps([], {}).find((spec) => spec.name === 'worker');
     expect(worker?.args).toEqual(['--enable-source-maps', ...nodeFlagsFor('worker'), 'dist/apps/worker/main.js']);
-    expect(nodeFlagsFor('worker')).toContain('--max-semi-space-size=32');
+    expect(nodeFlagsFor('worker')).toContain('--max-semi-space-size=64');
   });
 });
 
