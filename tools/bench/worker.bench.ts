@@ -26,7 +26,13 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { nodeFlagsFor, WORKER_BATCH_SIZE, WORKER_CONCURRENCY } from '@formscale/config';
+import {
+  nodeFlagsFor,
+  WORKER_BATCH_SIZE,
+  WORKER_CONCURRENCY,
+  WORKER_KEEP_COMPLETED_COUNT,
+  WORKER_KEEP_COMPLETED_SECONDS,
+} from '@formscale/config';
 import { WEBHOOKS_QUEUE } from '@formscale/contracts';
 import { createPublishedForm, createTestDatabase, startThrowawayPrimary } from '@formscale/db/testing';
 import { Queue } from 'bullmq';
@@ -60,7 +66,7 @@ const { Worker } = require('bullmq');
 const worker = new Worker('submissions', async () => undefined, {
   connection: { url: process.env.REDIS_URL }, prefix: process.env.QUEUE_PREFIX,
   concurrency: Number(process.env.WORKER_CONCURRENCY),
-  removeOnComplete: { age: 3600, count: 10000 },
+  removeOnComplete: { age: Number(process.env.KEEP_COMPLETED_SECONDS), count: Number(process.env.KEEP_COMPLETED_COUNT) },
 });
 worker.waitUntilReady().then(() => console.log('listening on noop'));
 process.on('SIGTERM', () => worker.close().then(() => process.exit(0)));
@@ -99,15 +105,6 @@ function cpuSeconds(pid: number): number | undefined {
   }
 }
 
-function totalCpuSeconds(pids: readonly number[]): number | undefined {
-  let total = 0;
-  for (const pid of pids) {
-    const seconds = cpuSeconds(pid);
-    if (seconds === undefined) return undefined;
-    total += seconds;
-  }
-  return total;
-}
 
 /** Pids of the processes whose command line holds one of the cluster names: a cluster's postmaster and its backends. */
 function clusterPids(clusters: readonly string[]): number[] {
@@ -124,23 +121,34 @@ function clusterPids(clusters: readonly string[]): number[] {
   return pids;
 }
 
-/** The Redis server's pid where it runs on this machine (INFO's process_id has a /proc entry), else undefined. */
-async function localRedisPid(): Promise<number | undefined> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-    return Number.isInteger(pid) && cpuSeconds(pid) !== undefined ? pid : undefined;
-  } finally {
-    redis.disconnect();
-  }
+/** The Redis server's pid, asked once: none where Redis runs elsewhere (no /proc entry here). */
+let redisPids: Promise<number[]> | undefined;
+function localRedisPids(): Promise<number[]> {
+  redisPids ??= (async () => {
+    const redis = new Redis(REDIS_URL);
+    try {
+      const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+      return Number.isInteger(pid) && cpuSeconds(pid) !== undefined ? [pid] : [];
+    } finally {
+      redis.disconnect();
+    }
+  })();
+  return redisPids;
 }
 
-/** CPU seconds per pid, for a before/after difference that also counts processes started in between. */
+/** CPU seconds of each readable pid, for a before/after difference that also counts processes started in between. */
 function cpuByPid(pids: readonly number[]): Map<number, number> {
-  return new Map(pids.map((pid) => [pid, cpuSeconds(pid) ?? 0]));
+  const seconds = new Map<number, number>();
+  for (const pid of pids) {
+    const used = cpuSeconds(pid);
+    if (used !== undefined) seconds.set(pid, used);
+  }
+  return seconds;
 }
 
-function usedSince(before: Map<number, number>, after: Map<number, number>): number {
+/** CPU seconds used between the two readings; undefined when no process could be read. */
+function usedSince(before: Map<number, number>, after: Map<number, number>): number | undefined {
+  if (after.size === 0) return undefined;
   let total = 0;
   for (const [pid, seconds] of after) total += seconds - (before.get(pid) ?? 0);
   return total;
@@ -178,24 +186,25 @@ async function preparedQueue(databaseUrl: string, jobCount: number): Promise<{ q
 /** Resumes the prepared queue of jobCount jobs and waits until the consumers have emptied it. */
 async function drain(queue: Queue, jobCount: number, setting: DrainSetting): Promise<Drain> {
   const perJob = (seconds: number | undefined) => (seconds === undefined ? undefined : (seconds / jobCount) * 1e6);
-  const redisPid = await localRedisPid();
-  const cpuBefore = totalCpuSeconds(setting.consumers);
-  const redisBefore = redisPid === undefined ? undefined : cpuSeconds(redisPid);
-  const postgresBefore = cpuByPid(clusterPids(setting.clusters));
+  const redis = await localRedisPids();
+  const readCpu = () => ({
+    consumers: cpuByPid(setting.consumers),
+    redis: cpuByPid(redis),
+    postgres: cpuByPid(clusterPids(setting.clusters)),
+  });
+  const before = readCpu();
   const gcBefore = await gcSeconds(setting.metricsUrls);
   const started = performance.now();
   await queue.resume();
   while ((await remaining(queue)) > 0) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   const perS = jobCount / ((performance.now() - started) / 1000);
-  const cpuAfter = totalCpuSeconds(setting.consumers);
-  const redisAfter = redisPid === undefined ? undefined : cpuSeconds(redisPid);
-  const postgresAfter = cpuByPid(clusterPids(setting.clusters));
+  const after = readCpu();
   const gcAfter = await gcSeconds(setting.metricsUrls);
   return {
     perS,
-    cpuUsPerJob: perJob(cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore),
-    redisUsPerJob: perJob(redisBefore === undefined || redisAfter === undefined ? undefined : redisAfter - redisBefore),
-    postgresUsPerJob: setting.clusters.length === 0 ? undefined : perJob(usedSince(postgresBefore, postgresAfter)),
+    cpuUsPerJob: perJob(usedSince(before.consumers, after.consumers)),
+    redisUsPerJob: perJob(usedSince(before.redis, after.redis)),
+    postgresUsPerJob: perJob(usedSince(before.postgres, after.postgres)),
     gcUsPerJob: setting.metricsUrls.length === 0 ? undefined : perJob(gcAfter - gcBefore),
   };
 }
@@ -253,7 +262,15 @@ async function noopRate(database: BenchDatabase, processes: number, jobCount = J
   const { queue, prefix } = await preparedQueue(database.url, jobCount);
   const children = Array.from({ length: processes }, () =>
     spawn(process.execPath, [...nodeFlagsFor('worker'), '-e', NOOP_WORKER], {
-      env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(CONCURRENCY) },
+      env: {
+        ...process.env,
+        REDIS_URL,
+        QUEUE_PREFIX: prefix,
+        WORKER_CONCURRENCY: String(CONCURRENCY),
+        // The worker's retention, so both trim their completed jobs alike.
+        KEEP_COMPLETED_SECONDS: WORKER_KEEP_COMPLETED_SECONDS.default ?? '',
+        KEEP_COMPLETED_COUNT: WORKER_KEEP_COMPLETED_COUNT.default ?? '',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     }),
   );

@@ -69,7 +69,7 @@ export type NodeRole = 'primary' | 'replica';
 export interface NodeStats {
   readonly name: string;
   readonly role: NodeRole;
-  /** Queries sent to this node by this router. */
+  /** Queries this router sent to this node and saw end. */
   readonly queries: number;
   readonly state: ReplicaState | 'primary';
   readonly reason?: EjectionReason;
@@ -105,9 +105,12 @@ export class DbStartupError extends Error {
 }
 
 class DbNode {
-  /** Queries sent; copied into db_queries_total at scrape time. */
-  queries = 0;
   readonly durations = new QueryDurations();
+
+  /** Queries answered (or failed); copied into db_queries_total at scrape time. */
+  get queries(): number {
+    return this.durations.count;
+  }
 
   constructor(
     readonly name: string,
@@ -129,7 +132,6 @@ class DbNode {
   }
 
   async query<R extends QueryResultRow>(text: string, values: unknown[] | undefined): Promise<QueryResult<R>> {
-    this.queries++;
     const started = performance.now();
     try {
       return await this.pool.query<R>(text, values);
@@ -366,7 +368,6 @@ export class ReplicaRouter {
     const client = await this.checkOutPrimary();
     let broken: unknown;
     try {
-      this.primary.queries++;
       return await work(client, (error) => {
         broken = error;
       });
