@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
+import { createTestDatabase, waitForReplay, type TestDatabase } from '@formscale/db/testing';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
 import { ADMIN_KEY, publishedForm, queriesByRole, testConfig } from './testing/api-test-support';
 
@@ -59,22 +59,11 @@ describe('CSV export of 10,000 submissions (real PostgreSQL and replicas)', () =
            FROM generate_series(1, ${ROWS}) AS i`,
         [formId],
       );
-      const { rows } = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-      // Wait until every replica has the rows, so the export (read from a replica) sees them all.
-      for (const url of db.replicaUrls) {
-        const replica = new Client({ connectionString: url });
-        await replica.connect();
-        try {
-          while ((await replica.query<{ ok: boolean }>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [rows[0]?.lsn])).rows[0]?.ok !== true) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-        } finally {
-          await replica.end();
-        }
-      }
     } finally {
       await primary.end();
     }
+    // Every replica must have the rows, so the export (read from a replica) sees them all.
+    await waitForReplay(db.url, db.replicaUrls);
   }, 90_000);
 
   afterAll(async () => {

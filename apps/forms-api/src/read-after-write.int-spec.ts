@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, pauseReplay, resumeReplay, startThrowawayReplica, type TestDatabase, type ThrowawayReplica } from '@formscale/db/testing';
+import { createTestDatabase, pauseReplay, resumeReplay, startThrowawayReplica, waitForReplay, type TestDatabase, type ThrowawayReplica } from '@formscale/db/testing';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
 import { admin, ADMIN_KEY, publishedForm, queriesByRole, testConfig } from './testing/api-test-support';
 
@@ -72,6 +72,8 @@ describe('forms API reads right after writes, while the replica lags', () => {
   it('answers an admin read that carries the write\'s token from a node that has the write', async () => {
     const url = (api as RunningFormsApi).url;
     const formId = await publishedForm(url, 'hooked');
+    // The form itself must be on the replica: only the webhook is to be missing there.
+    await waitForReplay(db.url, [replicaUrl]);
     await pauseReplay(replicaUrl);
     try {
       const created = await admin(url, 'POST', `/api/admin/forms/${formId}/webhooks`, { url: 'https://hooks.example.com/x' });

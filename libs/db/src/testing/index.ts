@@ -155,3 +155,4 @@ export { pauseReplay, resumeReplay, startThrowawayReplica, type ThrowawayReplica
 export { startThrowawayPrimary, type ThrowawayPrimary } from './throwaway-primary';
 export type { ThrowawayCluster } from './throwaway-cluster';
 export { createPublishedForm, queryOne } from './form-fixtures';
+export { waitForReplay } from './replay';
