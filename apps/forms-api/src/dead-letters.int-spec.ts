@@ -4,10 +4,9 @@ import { Client } from 'pg';
 import type { FormsApiConfig } from '@formscale/config';
 import { PERSIST_SUBMISSION_JOB, SUBMISSION_JOB_OPTIONS, SUBMISSIONS_QUEUE, WEBHOOKS_QUEUE, type SubmissionJob } from '@formscale/contracts';
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
-import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
+import { RedisServerProcess, startAppProcess, type AppProcess } from '@formscale/observability/testing';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
 import { admin, publishedForm, submit, testConfig } from './testing/api-test-support';
-import { RedisServerProcess } from './testing/redis-server-process';
 
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 /** Correctness bound for the worker to fail or store a job on a busy machine. */

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
 import { startFormsApi, type RunningFormsApi } from './http/forms-api-app';
 import { publishedForm, submit, testConfig } from './testing/api-test-support';
-import { RedisServerProcess } from './testing/redis-server-process';
+import { RedisServerProcess } from '@formscale/observability/testing';
 
 const valid = { name: 'Ada', email: 'ada@example.com', agree: true };
 

@@ -1,7 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@formscale/db/testing';
-import { startAppProcess, type AppProcess } from '@formscale/observability/testing';
+import { RedisServerProcess, startAppProcess, type AppProcess } from '@formscale/observability/testing';
 import { ADMIN_KEY, publishedForm, submit } from './testing/api-test-support';
-import { RedisServerProcess } from './testing/redis-server-process';
 
 /** Correctness bound for a log line to reach the test through the process's stdout on a busy machine. */
 const BOUND_MS = 30_000;

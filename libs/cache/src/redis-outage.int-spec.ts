@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { MultiLayerCache } from './multi-layer-cache';
 import { quietLogger, testPrefix, waitUntil } from '../test/cache-test-support';
-import { RedisServerProcess } from '../test/redis-server-process';
+import { RedisServerProcess } from '@formscale/observability/testing';
 
 // Stops Redis mid-test, so it runs its own redis-server on a free port, never the shared one.
 describe('MultiLayerCache while Redis is down', () => {

@@ -66,7 +66,8 @@ export async function closeEventTransport(transport: EventTransport): Promise<vo
   const giveUp = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, EMIT_TIMEOUT_MS);
   });
-  await Promise.race([transport.close(), giveUp]);
+  // A QUIT that fails (the connection already ended) is no news: the connections are dropped next anyway.
+  await Promise.race([Promise.resolve(transport.close()).catch(() => undefined), giveUp]);
   clearTimeout(timer);
   for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
 }

@@ -1,6 +1,7 @@
 export * from './connection-pools';
 export * from './dependency-probes';
 export * from './event-transport';
+export * from './event-server';
 export * from './health.module';
 export * from './http-app';
 export * from './http-metrics';

@@ -4,7 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { SUBMISSION_JOB_OPTIONS, SUBMISSIONS_QUEUE, type SubmissionJob } from '@formscale/contracts';
 import { failFastRedisOptions } from '../http/redis-options';
-import { RedisServerProcess } from '../testing/redis-server-process';
+import { RedisServerProcess } from '@formscale/observability/testing';
 import { QueueUnavailableError, SubmissionQueue } from './submission-queue';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ServerRedis, type ClientProxy } from '@nestjs/microservices';
+import type { ClientProxy } from '@nestjs/microservices';
 import { eventChannel, SCALING_DECISION, SCALING_SNAPSHOT, scalingSnapshotSchema } from '@formscale/contracts';
-import { closeEventTransport, createEventsClient, emitEvent, METRICS_REGISTRY, redisTransportOptions } from '@formscale/observability';
+import { closeEventTransport, createEventsClient, emitEvent, EventServer, METRICS_REGISTRY } from '@formscale/observability';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { ScalingBackend } from '../backends/backend';
@@ -21,15 +21,11 @@ export interface ScalerServiceOptions {
 
 export const SCALER_SERVICE_OPTIONS = Symbol('SCALER_SERVICE_OPTIONS');
 
-/**
- * The scaler's moving parts: the leader lease, the scaling.snapshot listener
- * (Nest's ServerRedis, so the wire format is the one the collector's
- * ClientProxy.emit writes) and the loop that decides and applies.
- */
+/** The scaler's moving parts: the leader lease, the scaling.snapshot listener and the loop that decides and applies. */
 @Injectable()
 export class ScalerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ScalerService.name);
-  private readonly server: ServerRedis;
+  private readonly server: EventServer;
   private readonly events: ClientProxy;
   private readonly leaseRedis: Redis;
   readonly lease: LeaderLease;
@@ -63,21 +59,17 @@ export class ScalerService implements OnApplicationBootstrap, OnApplicationShutd
         this.logger.log({ msg: leader ? 'leader lease taken: acting' : 'leader lease lost: standing by', instance: options.instance });
       },
     });
-    this.server = new ServerRedis(redisTransportOptions(options.redisUrl));
-    this.server.addHandler(
-      eventChannel(options.eventsPrefix, SCALING_SNAPSHOT),
-      async (data: unknown) => {
-        const parsed = scalingSnapshotSchema.safeParse(data);
-        if (!parsed.success) {
-          this.invalidSnapshots++;
-          metrics.invalidSnapshots.inc();
-          this.logger.warn({ msg: 'snapshot dropped: payload does not match its schema', issues: parsed.error.issues.slice(0, 3) });
-          return;
-        }
-        await this.loop.onSnapshot(parsed.data);
-      },
-      true,
-    );
+    this.server = new EventServer(options.redisUrl, this.logger);
+    this.server.on(eventChannel(options.eventsPrefix, SCALING_SNAPSHOT), async (data: unknown) => {
+      const parsed = scalingSnapshotSchema.safeParse(data);
+      if (!parsed.success) {
+        this.invalidSnapshots++;
+        metrics.invalidSnapshots.inc();
+        this.logger.warn({ msg: 'snapshot dropped: payload does not match its schema', issues: parsed.error.issues.slice(0, 3) });
+        return;
+      }
+      await this.loop.onSnapshot(parsed.data);
+    });
   }
 
   status() {
@@ -90,18 +82,16 @@ export class ScalerService implements OnApplicationBootstrap, OnApplicationShutd
     };
   }
 
-  /** Not awaited: a scaler started while Redis is away serves its health (Redis down) and connects later. */
+  /** Not awaited: a scaler started while Redis is away serves its health (Redis down) and subscribes later. */
   onApplicationBootstrap(): void {
     this.leaseRedis.connect().catch(() => undefined);
     this.lease.start();
-    this.server.listen((error?: unknown) => {
-      if (error !== undefined) this.logger.error({ msg: 'snapshot subscription failed', reason: String(error) });
-    });
+    this.server.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.lease.stop();
-    await closeEventTransport(this.server);
+    await this.server.close();
     await closeEventTransport(this.events);
     this.leaseRedis.disconnect();
     await Promise.all([...this.options.backends.values()].map((backend) => backend.close()));

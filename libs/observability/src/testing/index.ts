@@ -2,6 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { createHttpApp } from '../http-app';
 
 export { closedPort } from './ports';
+export { RedisServerProcess } from './redis-server-process';
 export { builtAppMain, startAppProcess, type AppProcess, type AppProcessOptions } from './app-process';
 
 export interface RunningApp {

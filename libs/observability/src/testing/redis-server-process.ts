@@ -1,54 +1,54 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
+import { closedPort } from './ports';
 
 const run = promisify(execFile);
 
 /** How long a fresh redis-server may take to answer PING on a busy 2-core machine. */
 const START_TIMEOUT_MS = 15_000;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
-}
-
 /**
  * A throwaway redis-server (the system's binary) on a free port, for tests that
- * stop Redis: the shared one on 6379 is never touched. Nothing is persisted.
+ * stop or start Redis: the shared one on 6379 is never touched. Nothing is persisted.
  */
 export class RedisServerProcess {
-  private constructor(
-    readonly port: number,
-    private child: ChildProcess | undefined,
-  ) {}
+  private child: ChildProcess | undefined;
 
+  private constructor(readonly port: number) {}
+
+  /** Started and answering PING. */
   static async start(): Promise<RedisServerProcess> {
-    const port = await freePort();
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-      { stdio: 'ignore' },
-    );
-    const server = new RedisServerProcess(port, child);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await server.answers())) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within ${START_TIMEOUT_MS} ms`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const server = RedisServerProcess.notStarted(await closedPort());
+    await server.restart();
     return server;
+  }
+
+  /** A port nothing listens on yet, for a client started before its Redis; restart() starts it there. */
+  static notStarted(port: number): RedisServerProcess {
+    return new RedisServerProcess(port);
   }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (again) on its port and waits until it answers PING. */
+  async restart(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      { stdio: 'ignore' },
+    );
+    this.child = child;
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!(await this.answers())) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        this.child = undefined;
+        throw new Error(`redis-server on port ${this.port} did not answer PING within ${START_TIMEOUT_MS} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Stops the server as an operator or a crash would: `redis-cli shutdown nosave`, connections cut. */
