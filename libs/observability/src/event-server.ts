@@ -94,6 +94,8 @@ export class EventServer {
   }
 
   private failed(server: ServerRedis, error: unknown): void {
+    // Closing: close() closes this attempt's connections itself and nothing is retried.
+    if (this.closed) return;
     if (!this.failing) {
       this.logger.warn({ msg: 'event subscription failed; trying again every second', channels: [...this.handlers.keys()], reason: String(error) });
     }
