@@ -1,20 +1,28 @@
 import { Redis } from 'ioredis';
+import { RedisServerProcess } from '@formscale/observability/testing';
 import { L2ReadBatcher } from './l2-read-batcher';
-import { SHARED_REDIS_URL, testPrefix, waitUntil } from '../test/cache-test-support';
+import { testPrefix, waitUntil } from '../test/cache-test-support';
 
-describe('L2ReadBatcher on the shared Redis', () => {
+/*
+ * On a redis-server of its own: MONITOR on the shared one carries every other
+ * suite's traffic too, and under that flood ioredis' monitor connection once
+ * failed with "Command queue state error".
+ */
+describe('L2ReadBatcher, watched through MONITOR', () => {
   const prefix = testPrefix('batch');
+  let server: RedisServerProcess;
   let redis: Redis;
-  let monitor: Awaited<ReturnType<Redis['monitor']>>;
+  let monitor: Awaited<ReturnType<Redis['monitor']>> | undefined;
   const mgets: string[][] = [];
 
   beforeAll(async () => {
-    redis = new Redis(SHARED_REDIS_URL);
+    server = await RedisServerProcess.start();
+    redis = new Redis(server.url);
     for (let i = 0; i < 300; i += 2) {
       await redis.set(`${prefix}${i}`, `value-${i}`, 'PX', 60_000);
     }
     monitor = await redis.monitor();
-    // MONITOR sees every client of the shared Redis; keep only this test's reads.
+    // Only the batcher's reads: not the SETs above or the test's own commands.
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args[0]?.toLowerCase() === 'mget' && args[1]?.startsWith(prefix) === true) {
         mgets.push(args.slice(1));
@@ -23,10 +31,9 @@ describe('L2ReadBatcher on the shared Redis', () => {
   });
 
   afterAll(async () => {
-    monitor.disconnect();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.unlink(...keys);
-    await redis.quit();
+    monitor?.disconnect();
+    redis?.disconnect();
+    await server?.shutdown();
   });
 
   beforeEach(() => {
@@ -58,7 +65,7 @@ describe('L2ReadBatcher on the shared Redis', () => {
   });
 
   it('rejects every read of a batch when Redis cannot answer', async () => {
-    const closed = new Redis(SHARED_REDIS_URL);
+    const closed = new Redis(server.url);
     await closed.quit();
     const batcher = new L2ReadBatcher(closed);
     const reads = [batcher.read(`${prefix}0`), batcher.read(`${prefix}2`)];

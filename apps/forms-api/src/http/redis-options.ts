@@ -36,5 +36,7 @@ export function failFastRedisOptions(url: string, commandTimeoutMs: number): Red
     connectTimeout: commandTimeoutMs,
     // Keep trying in the background, at most every 2 s, so service resumes when Redis does.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    // See libs/cache: the 2 s default would hold a stopping process open after a refused connect.
+    disconnectTimeout: 100,
   };
 }

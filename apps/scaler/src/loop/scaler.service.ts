@@ -39,7 +39,8 @@ export class ScalerService implements OnApplicationBootstrap, OnApplicationShutd
     const metrics = createScalerMetrics(registry);
     this.events = createEventsClient(options.redisUrl);
     // Fail a lease call fast while Redis is away instead of queueing it: a stale renewal is worthless.
-    this.leaseRedis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // disconnectTimeout: the 2 s default would hold a stopping scaler open after a refused connect.
+    this.leaseRedis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, disconnectTimeout: 100 });
     this.leaseRedis.on('error', () => undefined);
     const decisionChannel = eventChannel(options.eventsPrefix, SCALING_DECISION);
     this.loop = new ScalingLoop({

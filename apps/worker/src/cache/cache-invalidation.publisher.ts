@@ -31,6 +31,8 @@ export class CacheInvalidationPublisher {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       lazyConnect: true,
+      // The 2 s default would hold a stopping worker open after a refused connect.
+      disconnectTimeout: 100,
     });
     this.client.on('error', (error: Error) => this.logger.warn({ msg: 'event connection error', err: error.message }));
     this.channel = `${config.queuePrefix}${CACHE_INVALIDATE_EVENT}`;
