@@ -1,3 +1,4 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,9 +146,7 @@ export class MultiLayerCache {
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(attempt * 100, s.reconnectMaxDelayMs),
       connectionName: `cache-${this.instanceId}`,
-      // ioredis waits this long before destroying a socket that is still connecting (or
-      // was refused) when closed; its 2 s default holds a stopping process open for nothing.
-      disconnectTimeout: 100,
+      ...REDIS_CLOSE_PROMPTLY,
     });
     this.l2Reads = new L2ReadBatcher(this.redis);
     this.redis.on('error', (err: Error) => this.onRedisError(err));

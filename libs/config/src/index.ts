@@ -4,3 +4,4 @@ export * from './variables';
 export * from './app-configs';
 export * from './local-replicas';
 export * from './node-flags';
+export * from './redis-close';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { EventServer, type EventServerLogger } from './event-server';
 import { closeEventTransport, createEventsClient, emitEvent } from './event-transport';
-import { closedPort, RedisServerProcess } from './testing';
+import { RedisServerProcess } from './testing';
 
 jest.setTimeout(60_000);
 
@@ -59,7 +59,7 @@ describe('EventServer', () => {
   });
 
   it('subscribes once Redis is back when it was started while Redis was away', async () => {
-    const redis = RedisServerProcess.notStarted(await closedPort());
+    const redis = await RedisServerProcess.notStarted();
     const logger = recordingLogger();
     const channel = `fstest:${randomUUID()}`;
     const payloads: unknown[] = [];

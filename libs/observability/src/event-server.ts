@@ -1,5 +1,6 @@
 import { ServerRedis } from '@nestjs/microservices';
 import { closeEventTransport, redisTransportOptions } from './event-transport';
+import { waitAtMost } from './wait-at-most';
 
 /** Handles the payload of one event; validating it is the handler's job. */
 export type EventHandler = (data: unknown) => void | Promise<void>;
@@ -77,12 +78,7 @@ export class EventServer {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SUBSCRIBING_GRACE_MS);
-    });
-    await Promise.race([this.attempt, grace]);
-    clearTimeout(timer);
+    await waitAtMost(this.attempt, SUBSCRIBING_GRACE_MS);
     const server = this.server;
     this.server = undefined;
     await Promise.all([this.discarding, server === undefined ? undefined : closeEventTransport(server)]);

@@ -1,6 +1,8 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import type { Redis } from 'ioredis';
+import { waitAtMost } from './wait-at-most';
 
 /** ioredis options for @nestjs/microservices' Redis transport, from a redis:// URL. */
 export function redisTransportOptions(url: string) {
@@ -16,9 +18,7 @@ export function redisTransportOptions(url: string) {
     // instead of going quiet for good, once a second.
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 1000,
-    // ioredis waits this long before destroying a socket still connecting when
-    // closed; its 2 s default holds a stopping process (and Jest) open for nothing.
-    disconnectTimeout: 100,
+    ...REDIS_CLOSE_PROMPTLY,
   };
 }
 
@@ -62,12 +62,7 @@ export async function closeEventTransport(transport: EventTransport): Promise<vo
     // Never connected: nothing to close.
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const giveUp = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, EMIT_TIMEOUT_MS);
-  });
   // A QUIT that fails (the connection already ended) is no news: the connections are dropped next anyway.
-  await Promise.race([Promise.resolve(transport.close()).catch(() => undefined), giveUp]);
-  clearTimeout(timer);
+  await waitAtMost(Promise.resolve(transport.close()), EMIT_TIMEOUT_MS);
   for (const connection of connections) if (connection.status !== 'end') connection.disconnect();
 }

@@ -1,3 +1,4 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import type { RedisOptions } from 'ioredis';
 
 /** ioredis options from a redis:// or rediss:// URL (BullMQ takes options, not URLs). */
@@ -36,7 +37,6 @@ export function failFastRedisOptions(url: string, commandTimeoutMs: number): Red
     connectTimeout: commandTimeoutMs,
     // Keep trying in the background, at most every 2 s, so service resumes when Redis does.
     retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
-    // See libs/cache: the 2 s default would hold a stopping process open after a refused connect.
-    disconnectTimeout: 100,
+    ...REDIS_CLOSE_PROMPTLY,
   };
 }

@@ -1,3 +1,4 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { QueueFigures, WATCHED_QUEUES } from '@formscale/contracts';
 import { Queue } from 'bullmq';
@@ -42,8 +43,7 @@ export class QueuePoller implements OnApplicationBootstrap, OnApplicationShutdow
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      // See redisTransportOptions: the 2 s default would hold a stopping process open.
-      disconnectTimeout: 100,
+      ...REDIS_CLOSE_PROMPTLY,
     });
     this.connection.on('error', () => undefined);
     this.queues = WATCHED_QUEUES.map((name) => {

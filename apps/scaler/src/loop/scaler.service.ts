@@ -1,3 +1,4 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { eventChannel, SCALING_DECISION, SCALING_SNAPSHOT, scalingSnapshotSchema } from '@formscale/contracts';
@@ -39,8 +40,7 @@ export class ScalerService implements OnApplicationBootstrap, OnApplicationShutd
     const metrics = createScalerMetrics(registry);
     this.events = createEventsClient(options.redisUrl);
     // Fail a lease call fast while Redis is away instead of queueing it: a stale renewal is worthless.
-    // disconnectTimeout: the 2 s default would hold a stopping scaler open after a refused connect.
-    this.leaseRedis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, disconnectTimeout: 100 });
+    this.leaseRedis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, ...REDIS_CLOSE_PROMPTLY });
     this.leaseRedis.on('error', () => undefined);
     const decisionChannel = eventChannel(options.eventsPrefix, SCALING_DECISION);
     this.loop = new ScalingLoop({

@@ -1,3 +1,4 @@
+import { REDIS_CLOSE_PROMPTLY } from '@formscale/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { WORKER_CONFIG, type WorkerConfig } from '../worker-config';
@@ -31,8 +32,7 @@ export class CacheInvalidationPublisher {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       lazyConnect: true,
-      // The 2 s default would hold a stopping worker open after a refused connect.
-      disconnectTimeout: 100,
+      ...REDIS_CLOSE_PROMPTLY,
     });
     this.client.on('error', (error: Error) => this.logger.warn({ msg: 'event connection error', err: error.message }));
     this.channel = `${config.queuePrefix}${CACHE_INVALIDATE_EVENT}`;

@@ -18,14 +18,14 @@ export class RedisServerProcess {
 
   /** Started and answering PING. */
   static async start(): Promise<RedisServerProcess> {
-    const server = RedisServerProcess.notStarted(await closedPort());
+    const server = await RedisServerProcess.notStarted();
     await server.restart();
     return server;
   }
 
-  /** A port nothing listens on yet, for a client started before its Redis; restart() starts it there. */
-  static notStarted(port: number): RedisServerProcess {
-    return new RedisServerProcess(port);
+  /** On a free port where nothing listens yet, for a client started before its Redis; restart() starts it there. */
+  static async notStarted(): Promise<RedisServerProcess> {
+    return new RedisServerProcess(await closedPort());
   }
 
   get url(): string {
